@@ -1,0 +1,34 @@
+# The two commands in README.md are the contract: `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+STAMP_BASE := $(VENV)/.installed-base
+STAMP_DEV := $(VENV)/.installed-dev
+
+.PHONY: demo test venv dev-venv system-deps firmware clean
+
+demo: $(STAMP_BASE)
+	$(VENV)/bin/emberwatch demo
+
+test: $(STAMP_DEV) system-deps
+	$(PY) -m tests.harness.run_suite $(PYTEST_ARGS)
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(STAMP_BASE): pyproject.toml $(VENV)/bin/python
+	$(PIP) install --quiet -e .
+	touch $@
+
+$(STAMP_DEV): pyproject.toml $(VENV)/bin/python
+	$(PIP) install --quiet -e '.[train,dev]'
+	touch $(STAMP_BASE) $@
+
+# Debian servers the integration tests start on private ports, plus node for real MicroPython.
+system-deps:
+	@bash tests/harness/install_system_deps.sh
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,1 @@
+"""The `emberwatch` command line: one entry point that dispatches to each package's commands."""
