@@ -11,6 +11,7 @@ import sys
 
 COMMANDS = {
     "demo": "simulator.demo_command",
+    "gateway": "gateway.command",
 }
 
 

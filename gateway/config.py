@@ -1,0 +1,144 @@
+"""Gateway settings from the environment, all checked before any I/O.
+
+Every problem is reported at once so an operator fixes the config in one go.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+from edge_node.core.schema import is_valid_id
+
+
+class ConfigError(ValueError):
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("invalid gateway configuration:\n  - " + "\n  - ".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True, slots=True)
+class MqttSettings:
+    host: str
+    port: int
+    tls: bool
+    username: str | None
+    password: str | None
+    client_id: str
+    site: str  # "+" for every site
+    share_group: str | None
+    ca_file: str | None
+    keepalive_s: int = 30
+
+
+@dataclass(frozen=True, slots=True)
+class StoreSettings:
+    kind: str  # "influx" or "sqlite"
+    url: str  # http(s)://host:port for influx, a file path for sqlite
+    database: str = "emberwatch"
+    token: str | None = None
+    org: str | None = None
+    username: str | None = None
+    password: str | None = None
+    api: str = "auto"  # "auto" (ask /ping), "v1" or "v2"
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayConfig:
+    mqtt: MqttSettings
+    store: StoreSettings
+    batch_size: int
+    flush_interval_s: float
+    spool_dir: str | None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> GatewayConfig:
+        problems: list[str] = []
+        env = {k: v for k, v in environ.items() if k.startswith("EMBERWATCH_")}
+        mqtt = _mqtt_from_env(env, problems)
+        store = _store_from_env(env, problems)
+        batch_size = _int(env, "EMBERWATCH_BATCH_SIZE", 500, 1, 100_000, problems)
+        flush_ms = _int(env, "EMBERWATCH_FLUSH_INTERVAL_MS", 100, 1, 60_000, problems)
+        spool_dir = env.get("EMBERWATCH_SPOOL_DIR") or None
+        if problems or mqtt is None or store is None:
+            raise ConfigError(problems)
+        return cls(mqtt, store, batch_size, flush_ms / 1000.0, spool_dir)
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int, problems: list[str]) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        problems.append(f"{name}={raw!r} is not an integer")
+        return default
+    if not low <= value <= high:
+        problems.append(f"{name}={value} must be between {low} and {high}")
+    return value
+
+
+def _mqtt_from_env(env: Mapping[str, str], problems: list[str]) -> MqttSettings | None:
+    url = env.get("EMBERWATCH_MQTT_URL", "mqtt://127.0.0.1:1883")
+    parts = urlsplit(url)
+    if parts.scheme not in ("mqtt", "mqtts"):
+        problems.append(f"EMBERWATCH_MQTT_URL={url!r} must start with mqtt:// or mqtts://")
+        return None
+    try:
+        port = parts.port or (8883 if parts.scheme == "mqtts" else 1883)
+    except ValueError:
+        problems.append(f"EMBERWATCH_MQTT_URL={url!r} has an invalid port")
+        return None
+    if not parts.hostname:
+        problems.append(f"EMBERWATCH_MQTT_URL={url!r} has no host")
+    site = env.get("EMBERWATCH_SITE", "+")
+    if site != "+" and not is_valid_id(site):
+        problems.append(f"EMBERWATCH_SITE={site!r} must be '+' or 1-32 chars of [A-Za-z0-9_-]")
+    group = env.get("EMBERWATCH_MQTT_SHARE_GROUP") or None
+    if group is not None and not is_valid_id(group):
+        problems.append(f"EMBERWATCH_MQTT_SHARE_GROUP={group!r} must be 1-32 chars of [A-Za-z0-9_-]")
+    ca_file = env.get("EMBERWATCH_MQTT_CA_FILE") or None
+    if ca_file is not None and not os.path.isfile(ca_file):
+        problems.append(f"EMBERWATCH_MQTT_CA_FILE={ca_file!r} does not exist")
+    client_id = env.get("EMBERWATCH_MQTT_CLIENT_ID", "emberwatch-gateway")
+    if not client_id or len(client_id) > 64:
+        problems.append("EMBERWATCH_MQTT_CLIENT_ID must be 1-64 characters")
+    username = env.get("EMBERWATCH_MQTT_USERNAME") or (unquote(parts.username) if parts.username else None)
+    password = env.get("EMBERWATCH_MQTT_PASSWORD") or (unquote(parts.password) if parts.password else None)
+    return MqttSettings(parts.hostname or "", port, parts.scheme == "mqtts", username, password,
+                        client_id, site, group, ca_file)
+
+
+def _store_from_env(env: Mapping[str, str], problems: list[str]) -> StoreSettings | None:
+    influx_url = env.get("EMBERWATCH_INFLUX_URL")
+    sqlite_path = env.get("EMBERWATCH_SQLITE_PATH")
+    if influx_url and sqlite_path:
+        problems.append("set only one of EMBERWATCH_INFLUX_URL and EMBERWATCH_SQLITE_PATH")
+        return None
+    if sqlite_path:
+        parent = os.path.dirname(os.path.abspath(sqlite_path))
+        if not os.path.isdir(parent):
+            problems.append(f"EMBERWATCH_SQLITE_PATH: folder {parent!r} does not exist")
+        return StoreSettings("sqlite", sqlite_path)
+    if not influx_url:
+        problems.append("set EMBERWATCH_INFLUX_URL (http://host:8086) or EMBERWATCH_SQLITE_PATH")
+        return None
+    parts = urlsplit(influx_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        problems.append(f"EMBERWATCH_INFLUX_URL={influx_url!r} must look like http://host:8086")
+    api = env.get("EMBERWATCH_INFLUX_API", "auto")
+    if api not in ("auto", "v1", "v2"):
+        problems.append(f"EMBERWATCH_INFLUX_API={api!r} must be auto, v1 or v2")
+    database = env.get("EMBERWATCH_INFLUX_DB", "emberwatch")
+    if not is_valid_id(database):
+        problems.append(f"EMBERWATCH_INFLUX_DB={database!r} must be 1-32 chars of [A-Za-z0-9_-]")
+    token = env.get("EMBERWATCH_INFLUX_TOKEN") or None
+    if api == "v2" and not token:
+        problems.append("EMBERWATCH_INFLUX_API=v2 needs EMBERWATCH_INFLUX_TOKEN")
+    return StoreSettings("influx", influx_url.rstrip("/"), database, token,
+                         env.get("EMBERWATCH_INFLUX_ORG") or None,
+                         env.get("EMBERWATCH_INFLUX_USERNAME") or None,
+                         env.get("EMBERWATCH_INFLUX_PASSWORD") or None, api)

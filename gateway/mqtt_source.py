@@ -1,0 +1,99 @@
+"""MQTT adapter (paho-mqtt 2.x): a persistent QoS 1 subscription with manual acks.
+
+Messages are handed over with their message id; the service acks them only
+after the batch is durable, so a crash before that makes the broker deliver
+them again (clean_session=False + stable client id keeps them queued).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import ssl
+import threading
+import time
+from dataclasses import dataclass
+
+import paho.mqtt.client as mqtt
+
+from edge_node.core.schema import TOPIC_PREFIX
+from gateway.config import MqttSettings
+
+log = logging.getLogger("emberwatch.gateway.mqtt")
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    topic: str
+    payload: bytes
+    mid: int
+    qos: int
+    received_ms: int
+
+
+def subscription_topic(settings: MqttSettings) -> str:
+    topic = f"{TOPIC_PREFIX}/{settings.site}/+/+"
+    return f"$share/{settings.share_group}/{topic}" if settings.share_group else topic
+
+
+class MqttSource:
+    def __init__(self, settings: MqttSettings, inbox: "queue.Queue[Received]") -> None:
+        self.settings = settings
+        self.inbox = inbox
+        self.connected = False
+        self.subscribed = threading.Event()  # set once the broker has granted the subscription
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=settings.client_id,
+                                  clean_session=False, protocol=mqtt.MQTTv311, manual_ack=True)
+        if settings.username:
+            self.client.username_pw_set(settings.username, settings.password)
+        if settings.tls:
+            self.client.tls_set(ca_certs=settings.ca_file, cert_reqs=ssl.CERT_REQUIRED)
+        self.client.reconnect_delay_set(min_delay=1, max_delay=30)
+        self.client.max_queued_messages_set(0)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.on_message = self._on_message
+        self.client.on_subscribe = self._on_subscribe
+
+    def start(self) -> None:
+        self.client.connect_async(self.settings.host, self.settings.port, self.settings.keepalive_s)
+        self.client.loop_start()
+
+    def stop(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def ack(self, item: Received) -> None:
+        if item.qos > 0:
+            self.client.ack(item.mid, item.qos)
+
+    def _on_connect(self, client: mqtt.Client, userdata: object, flags: mqtt.ConnectFlags,
+                    reason_code: mqtt.ReasonCode, properties: object) -> None:
+        if reason_code.is_failure:
+            log.error("MQTT connect refused: %s", reason_code)
+            return
+        self.connected = True
+        topic = subscription_topic(self.settings)
+        client.subscribe(topic, qos=1)
+        log.info("connected to %s:%d, subscribed to %s (session present: %s)",
+                 self.settings.host, self.settings.port, topic, flags.session_present)
+
+    def _on_subscribe(self, client: mqtt.Client, userdata: object, mid: int,
+                      reason_codes: list[mqtt.ReasonCode], properties: object) -> None:
+        if all(not rc.is_failure for rc in reason_codes):
+            self.subscribed.set()
+        else:
+            log.error("subscription refused: %s", reason_codes)
+
+    def _on_disconnect(self, client: mqtt.Client, userdata: object, flags: object,
+                       reason_code: mqtt.ReasonCode, properties: object) -> None:
+        self.connected = False
+        if reason_code.is_failure:
+            log.warning("MQTT connection lost (%s); reconnecting", reason_code)
+
+    def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
+        try:
+            topic = msg.topic
+        except UnicodeDecodeError:  # ingest rejects it with a reason instead of crashing here
+            topic = bytes(msg._topic).decode("utf-8", "replace")
+        self.inbox.put(Received(topic, msg.payload, msg.mid, msg.qos, int(time.time() * 1000)))

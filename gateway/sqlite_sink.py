@@ -1,0 +1,70 @@
+"""Embedded store for the demo and for sites without InfluxDB: one SQLite file.
+
+Tables mirror the Influx measurements (same fields, from `gateway.points`) and
+rows are keyed like points (site, node, time) so a replay overwrites instead
+of duplicating, exactly as in the Influx path.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+
+from gateway.ingest import Event
+from gateway.points import to_point
+from gateway.sink import SinkUnavailable
+
+_COLUMNS = {
+    "alert": ("seq", "score", "threshold", "temp_c", "rh_pct", "gas", "gas_index", "battery_mv"),
+    "heartbeat": ("seq", "battery_mv", "temp_c", "rh_pct", "gas_index", "queued", "lat", "lon"),
+    "node_state": ("state", "online", "reason"),
+}
+
+
+def _create_sql(table: str) -> str:
+    cols = ", ".join(_COLUMNS[table])
+    return (f"CREATE TABLE IF NOT EXISTS {table} (site TEXT NOT NULL, node TEXT NOT NULL, "
+            f"t_ms INTEGER NOT NULL, {cols}, PRIMARY KEY (site, node, t_ms))")
+
+
+class SqliteSink:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self.db = sqlite3.connect(path, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        for table in _COLUMNS:
+            self.db.execute(_create_sql(table))
+
+    def write(self, events: list[tuple[Event, int]]) -> None:
+        try:
+            with self._lock, self.db:
+                for event, received_ms in events:
+                    table, fields, t_ms = to_point(event, received_ms)
+                    cols = _COLUMNS[table]
+                    self.db.execute(
+                        f"INSERT OR REPLACE INTO {table} VALUES ({','.join('?' * (3 + len(cols)))})",
+                        (event.site, event.node, t_ms, *(fields.get(c) for c in cols)))
+        except sqlite3.Error as exc:
+            raise SinkUnavailable(f"SQLite store {self.path}: {exc}") from exc
+
+    def alerts_since(self, since_ms: int, site: str | None = None, node: str | None = None) -> list[dict]:
+        sql = "SELECT * FROM alert WHERE t_ms >= ?"
+        args: list[object] = [since_ms]
+        if site:
+            sql += " AND site = ?"
+            args.append(site)
+        if node:
+            sql += " AND node = ?"
+            args.append(node)
+        with self._lock:
+            cur = self.db.execute(sql + " ORDER BY t_ms", args)
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, row)) for row in cur.fetchall()]
+
+    def ensure_database(self) -> None:
+        """Tables are created on open."""
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.close()
