@@ -30,7 +30,7 @@ _EMA_FRAC_BITS = 8  # EMAs carry 8 extra fraction bits so slow averages still mo
 
 
 def log2_q8(value: int) -> int:
-    """floor(log2(value) * 256) for value >= 1, by repeated squaring of the mantissa."""
+    """log2(value) * 256 for value >= 1, at most 2 below the exact value (Q15 mantissa squaring)."""
     if value < 1:
         value = 1
     exponent = 0
