@@ -12,7 +12,7 @@ demo: $(STAMP_BASE)
 	$(VENV)/bin/emberwatch demo
 
 test: $(STAMP_DEV) system-deps
-	$(PY) -m tests.harness.run_suite $(PYTEST_ARGS)
+	$(PY) -m pytest $(PYTEST_ARGS)
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
