@@ -1,0 +1,161 @@
+"""The node's on-flash `config.json`: parsed and checked once at boot, before any I/O.
+
+Every problem is reported at once (a node on a ladder in a forest is no place
+to fix them one by one). Runs on MicroPython and CPython.
+"""
+
+try:
+    import json
+except ImportError:  # very old MicroPython ports
+    import ujson as json  # type: ignore
+
+from edge_node.core.schema import is_valid_id
+
+CONFIG_PATH = "config.json"
+
+# name -> default; None means required.
+_REQUIRED_TEXT = ("wifi_ssid", "broker_host", "site", "node")
+_OPTIONAL_TEXT = {"wifi_password": "", "broker_user": "", "broker_password": ""}
+# name -> (default or None when required, lowest, highest)
+_INTS = {
+    "broker_port": (1883, 1, 65535),
+    "sample_interval_s": (60, 1, 86400),
+    "heartbeat_interval_s": (3600, 60, 7 * 86400),
+    "queue_capacity": (6, 1, 64),
+    "i2c_sda_pin": (21, 0, 48),
+    "i2c_scl_pin": (22, 0, 48),
+    "bme_addr": (0x77, 0x76, 0x77),
+    "battery_adc_pin": (35, 0, 48),
+    "battery_divider_top_kohm": (100, 0, 10000),
+    "battery_divider_bottom_kohm": (100, 1, 10000),
+    "wifi_timeout_s": (10, 1, 120),
+}
+
+
+class ConfigError(ValueError):
+    """config.json is missing, unreadable or has invalid values; `problems` lists each one."""
+
+    def __init__(self, problems) -> None:
+        super().__init__("config.json: " + "; ".join(problems))
+        self.problems = problems
+
+
+class NodeConfig:
+    """Validated settings; build it with `parse_config(dict)` or `load_config(path)`."""
+
+    def __init__(self, values: dict) -> None:
+        self.wifi_ssid = values["wifi_ssid"]
+        self.wifi_password = values["wifi_password"]
+        self.broker_host = values["broker_host"]
+        self.broker_port = values["broker_port"]
+        self.broker_user = values["broker_user"]
+        self.broker_password = values["broker_password"]
+        self.site = values["site"]
+        self.node = values["node"]
+        self.lat_e6 = values["lat_e6"]
+        self.lon_e6 = values["lon_e6"]
+        self.sample_interval_s = values["sample_interval_s"]
+        self.heartbeat_interval_s = values["heartbeat_interval_s"]
+        self.queue_capacity = values["queue_capacity"]
+        self.i2c_sda_pin = values["i2c_sda_pin"]
+        self.i2c_scl_pin = values["i2c_scl_pin"]
+        self.bme_addr = values["bme_addr"]
+        self.battery_adc_pin = values["battery_adc_pin"]
+        self.battery_divider_top_kohm = values["battery_divider_top_kohm"]
+        self.battery_divider_bottom_kohm = values["battery_divider_bottom_kohm"]
+        self.wifi_timeout_s = values["wifi_timeout_s"]
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def degrees_to_e6(value) -> int:
+    """Degrees (number or decimal string) -> integer micro-degrees.
+
+    Strings are converted exactly with integers, so single-precision float
+    builds (ESP32) do not lose the last digits; numbers are rounded.
+    """
+    if isinstance(value, bool):
+        raise ValueError("not a number")
+    if _is_int(value):
+        return value * 1000000
+    if isinstance(value, float):
+        return int(round(value * 1000000))
+    if not isinstance(value, str):
+        raise ValueError("not a number")
+    text = value.strip()
+    sign = 1
+    if text[:1] in ("-", "+"):
+        sign = -1 if text[0] == "-" else 1
+        text = text[1:]
+    whole, _, frac = text.partition(".")
+    if not (whole or frac) or not (whole + frac).isdigit() or len(frac) > 6:
+        raise ValueError("not a decimal with at most 6 places")
+    return sign * (int(whole or "0") * 1000000 + int((frac + "000000")[:6]))
+
+
+def parse_config(raw) -> NodeConfig:
+    """Check a decoded config.json object; raise ConfigError naming every problem."""
+    if not isinstance(raw, dict):
+        raise ConfigError(["top level must be a JSON object"])
+    problems = []
+    values = {}
+    for name in _REQUIRED_TEXT:
+        value = raw.get(name)
+        if not isinstance(value, str) or not value:
+            problems.append(name + " is required (non-empty text)")
+        values[name] = value
+    for name in _OPTIONAL_TEXT:
+        value = raw.get(name, _OPTIONAL_TEXT[name])
+        if not isinstance(value, str):
+            problems.append(name + " must be text")
+        values[name] = value
+    for name in ("site", "node"):
+        if isinstance(values[name], str) and values[name] and not is_valid_id(values[name]):
+            problems.append(name + " must be 1-32 chars of [A-Za-z0-9_-], got " + repr(values[name])[:40])
+    for name in _INTS:
+        default, low, high = _INTS[name]
+        value = raw.get(name, default)
+        if not _is_int(value):
+            problems.append(name + " must be an integer")
+        elif not low <= value <= high:
+            problems.append(name + "=" + str(value) + " outside " + str(low) + ".." + str(high))
+        values[name] = value
+    for name, limit in (("lat", 90), ("lon", 180)):
+        values[name + "_e6"] = None
+        if name not in raw:
+            continue
+        try:
+            e6 = degrees_to_e6(raw[name])
+        except ValueError:
+            problems.append(name + " must be a number of degrees, got " + repr(raw[name])[:40])
+            continue
+        if not -limit * 1000000 <= e6 <= limit * 1000000:
+            problems.append(name + " outside -" + str(limit) + ".." + str(limit))
+        values[name + "_e6"] = e6
+    if (values["lat_e6"] is None) != (values["lon_e6"] is None):
+        problems.append("lat and lon must be given together")
+    if (_is_int(values["heartbeat_interval_s"]) and _is_int(values["sample_interval_s"])
+            and values["heartbeat_interval_s"] < values["sample_interval_s"]):
+        problems.append("heartbeat_interval_s must be >= sample_interval_s")
+    known = set(_REQUIRED_TEXT) | set(_OPTIONAL_TEXT) | set(_INTS) | {"lat", "lon"}
+    for name in raw:
+        if name not in known and not name.startswith("_"):
+            problems.append("unknown setting " + repr(name)[:40] + " (a typo?)")
+    if problems:
+        raise ConfigError(problems)
+    return NodeConfig(values)
+
+
+def load_config(path: str = CONFIG_PATH) -> NodeConfig:
+    try:
+        with open(path) as f:
+            text = f.read()
+    except OSError:
+        raise ConfigError([path + " not found: copy config.example.json, fill it in, upload it"])
+    try:
+        raw = json.loads(text)
+    except ValueError as exc:
+        raise ConfigError([path + " is not valid JSON: " + str(exc)[:80]])
+    return parse_config(raw)

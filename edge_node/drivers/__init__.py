@@ -1,0 +1,1 @@
+"""Sensor drivers; each takes its bus or ADC as a parameter and returns integers."""

@@ -1,0 +1,156 @@
+"""One wake of a node: read -> features -> score -> decide -> maybe transmit -> plan sleep.
+
+All hardware is passed in (sensor, battery gauge, radio, clock, stores), so
+the same code runs on an ESP32, under CPython tests with fakes, and on the
+MicroPython test runner. The thinking itself is `edge_node.core.pipeline`.
+
+The radio is the expensive part, so it is switched on only when there is
+something to send: a fresh alert, a due heartbeat, or queued messages once
+the backoff after a failed attempt has passed. Runs on MicroPython and CPython.
+"""
+
+from edge_node.core import schema
+from edge_node.core.features import GAS_SIGN_RESISTANCE, FeatureState, gas_index_q8
+from edge_node.outbox import KIND_ALERT, KIND_HEARTBEAT, Outbox
+from edge_node.persist import load_state, next_seq, pack_state
+
+MQTT_QOS = 1
+
+
+class SensorError(Exception):
+    """The sensor did not deliver a valid reading this wake."""
+
+
+class RadioError(Exception):
+    """The network or broker could not be reached or refused a message."""
+
+
+class WakeReport:
+    """What one wake did; logged on the device, asserted on in tests."""
+
+    def __init__(self) -> None:
+        self.t_ms = 0
+        self.alert = False
+        self.score = -1
+        self.features = []
+        self.heartbeat = False
+        self.radio_used = False
+        self.sent = []            # (topic, payload) in the order the broker acknowledged them
+        self.queued = 0           # messages still waiting after this wake
+        self.state_reset = ""     # why saved state was discarded ("" when it was fine)
+        self.error = ""           # sensor or radio trouble this wake
+        self.sleep_ms = 0
+
+
+class WakeCycle:
+    def __init__(self, config, pipeline, sensor, battery, radio, clock, store, seq_store) -> None:
+        self.cfg = config
+        self.pipeline = pipeline
+        self.sensor = sensor
+        self.battery = battery
+        self.radio = radio
+        self.clock = clock
+        self.store = store
+        self.seq_store = seq_store
+
+    def run(self) -> WakeReport:
+        cfg = self.cfg
+        report = WakeReport()
+        start_ms = self.clock.now_ms()
+        report.t_ms = start_ms
+        state, report.state_reset = load_state(self.store, self.seq_store)
+        state.wakes += 1
+        outbox = Outbox(cfg.queue_capacity)
+        try:
+            outbox.restore(state.outbox)
+        except ValueError:
+            outbox = Outbox(cfg.queue_capacity)
+        self.pipeline.features = FeatureState.from_list(state.features)
+        self.pipeline.detector.restore(state.detector)
+        new_alert = False
+        try:
+            temp_cc, rh_cp, _pressure_pa, gas_ohm = self.sensor.read()
+        except SensorError as exc:
+            report.error = "sensor: " + str(exc)
+        else:
+            bat_mv = self.battery.read_mv()
+            gas_q8 = gas_index_q8(gas_ohm, GAS_SIGN_RESISTANCE)
+            dt_s = cfg.sample_interval_s
+            if state.last_sample_ms >= 0:
+                dt_s = (start_ms - state.last_sample_ms) // 1000
+            alert, score, feats = self.pipeline.step(start_ms, dt_s, temp_cc, rh_cp, gas_q8)
+            state.last_sample_ms = start_ms
+            report.alert, report.score, report.features = alert, score, feats
+            if alert:
+                payload = schema.encode_alert(cfg.node, next_seq(state, self.seq_store), start_ms, score,
+                                              self.pipeline.scorer.threshold, temp_cc, rh_cp,
+                                              gas_ohm, gas_q8, bat_mv)
+                outbox.push(KIND_ALERT, payload)
+                new_alert = True
+            if self._heartbeat_due(state, start_ms):
+                payload = schema.encode_heartbeat(cfg.node, next_seq(state, self.seq_store), start_ms,
+                                                  bat_mv, temp_cc, rh_cp, gas_q8, len(outbox),
+                                                  cfg.lat_e6, cfg.lon_e6)
+                outbox.push(KIND_HEARTBEAT, payload)
+                state.last_heartbeat_ms = start_ms
+                report.heartbeat = True
+        if len(outbox) and (new_alert or start_ms >= state.retry_after_ms):
+            report.radio_used = True
+            self._flush(outbox, state, report, start_ms)
+        state.features = self.pipeline.features.to_list()
+        state.detector = self.pipeline.detector.to_list()
+        state.outbox = outbox.to_list()
+        report.queued = len(outbox)
+        self._save(state, outbox)
+        elapsed_ms = self.clock.now_ms() - start_ms
+        report.sleep_ms = max(1000, cfg.sample_interval_s * 1000 - elapsed_ms)
+        return report
+
+    def _heartbeat_due(self, state, now_ms: int) -> bool:
+        if state.last_heartbeat_ms < 0:
+            return True  # first wake after a reset: say hello at once
+        # Half a sample of slack so wake-time jitter never delays a beat by a whole interval.
+        due_ms = self.cfg.heartbeat_interval_s * 1000 - self.cfg.sample_interval_s * 500
+        return now_ms - state.last_heartbeat_ms >= due_ms
+
+    def _flush(self, outbox, state, report, now_ms: int) -> None:
+        cfg = self.cfg
+        try:
+            self.radio.connect()
+        except RadioError as exc:
+            self._back_off(state, report, now_ms, "radio connect: " + str(exc))
+            return
+        try:
+            for entry in outbox.in_send_order():
+                topic = schema.topic(cfg.site, cfg.node, entry[0])
+                self.radio.publish(topic, entry[1], False, MQTT_QOS)
+                outbox.remove(entry)
+                report.sent.append((topic, entry[1]))
+        except RadioError as exc:
+            self._back_off(state, report, now_ms, "radio publish: " + str(exc))
+        else:
+            state.radio_failures = 0
+            state.retry_after_ms = 0
+        try:
+            self.radio.disconnect()
+        except RadioError:
+            pass  # the link is gone already; what was acknowledged stays sent
+
+    def _back_off(self, state, report, now_ms: int, why: str) -> None:
+        """Retry at the next wake, then wait twice as long after each failure, up to a heartbeat."""
+        report.error = why
+        state.radio_failures += 1
+        interval_ms = self.cfg.sample_interval_s * 1000
+        wait_ms = interval_ms << min(state.radio_failures - 1, 16)
+        wait_ms = min(wait_ms, self.cfg.heartbeat_interval_s * 1000)
+        state.retry_after_ms = now_ms + wait_ms - interval_ms // 2
+
+    def _save(self, state, outbox) -> None:
+        blob = pack_state(state)
+        capacity = getattr(self.store, "capacity", 0)
+        # A long outage can outgrow RTC memory: shed messages by the outbox's own rule until it fits.
+        while capacity and len(blob) > capacity and len(outbox):
+            outbox.drop_one()
+            state.outbox = outbox.to_list()
+            blob = pack_state(state)
+        self.store.save(blob)
