@@ -1,0 +1,32 @@
+"""Battery life from a daily charge budget.
+
+Life = usable charge / (daily load + daily self-discharge). Self-discharge is
+taken as a constant share of rated capacity per year, which is how cell
+datasheets state it; the usable fraction covers what stays in the cell below
+the node's cut-off voltage.
+"""
+
+from __future__ import annotations
+
+from simulator.energy.phases import DAYS_PER_YEAR
+from simulator.energy.profiles import Battery
+
+
+def usable_capacity_mah(battery: Battery) -> float:
+    return battery.capacity_mah * battery.usable_fraction
+
+
+def self_discharge_mah_per_day(battery: Battery) -> float:
+    return battery.capacity_mah * battery.self_discharge_per_year / DAYS_PER_YEAR
+
+
+def battery_life_days(battery: Battery, load_mah_per_day: float) -> float:
+    """Days until the usable charge is gone; infinite only for a lossless battery and no load."""
+    if load_mah_per_day < 0:
+        raise ValueError(f"daily load must be >= 0 mAh, got {load_mah_per_day}")
+    drain = load_mah_per_day + self_discharge_mah_per_day(battery)
+    return float("inf") if drain == 0 else usable_capacity_mah(battery) / drain
+
+
+def days_to_years(days: float) -> float:
+    return days / DAYS_PER_YEAR
