@@ -13,7 +13,10 @@ from simulator.energy.budget import (
     charge_per_inference_mc,
     charge_per_message_mc,
     energy_per_day,
+    messages_per_day,
 )
+from simulator.energy.lora import lora_time_on_air_s
+from simulator.energy.phases import SECONDS_PER_DAY
 from simulator.energy.profiles import Policy, load_catalog
 
 
@@ -36,9 +39,10 @@ def node_life(node: NodeConfig, policy: Policy, interval_s: float) -> NodeLife:
 
 
 def life_for_node(node: str = "default", policy: str = "alert-only", interval_s: float = 60.0,
-                  **components: str) -> NodeLife:
-    """Battery life of a named node configuration (components overridable by name)."""
-    config = build_node(node, **components)
+                  *, mcu: str | None = None, sensor: str | None = None, radio: str | None = None,
+                  battery: str | None = None) -> NodeLife:
+    """Battery life of a named node configuration; mcu/sensor/radio/battery overridable by name."""
+    config = build_node(node, mcu=mcu, sensor=sensor, radio=radio, battery=battery)
     return node_life(config, load_catalog().policy(policy), interval_s)
 
 
@@ -50,3 +54,14 @@ def life_vs_interval(node: NodeConfig, policy: Policy, intervals_s: Iterable[flo
 def radio_to_compute_ratio(node: NodeConfig, payload_bytes: int) -> float:
     """How many inferences cost as much as sending one alert."""
     return charge_per_message_mc(node, payload_bytes) / charge_per_inference_mc(node)
+
+
+def lora_duty_cycle(node: NodeConfig, policy: Policy, interval_s: float) -> float | None:
+    """Share of time on air for a LoRa node (None for other radios); EU868 allows 1 %."""
+    radio = node.radio
+    if radio.kind != "lora":
+        return None
+    settings = node.catalog.lorawan
+    toa_s = lora_time_on_air_s(policy.payload_bytes + settings.overhead_bytes, radio.sf, settings.bw_hz,
+                               settings.coding_rate, settings.preamble_symbols)
+    return messages_per_day(policy, interval_s) * toa_s / SECONDS_PER_DAY

@@ -1,0 +1,168 @@
+"""`emberwatch battery`: energy per day by component, battery life, and policies side by side."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+
+from simulator.energy.budget import COMPONENTS, NodeConfig, build_node
+from simulator.energy.profiles import Policy, ProfileError, load_catalog
+from simulator.energy.report import lora_duty_cycle, node_life, radio_to_compute_ratio
+
+HELP = "Battery life of a node: energy per day by component and per policy (stream vs alert-only)."
+
+LORA_DUTY_CYCLE_LIMIT = 0.01  # ETSI EN 300 220 g1 sub-band (EU868): 1 % per device
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--node", default="default", help="named node configuration (default: default)")
+    parser.add_argument("--mcu", help="override the node's MCU")
+    parser.add_argument("--sensor", help="override the node's sensor")
+    parser.add_argument("--radio", help="override the node's radio, e.g. lora-sf9, sx1276-sf12, wifi-mqtt")
+    parser.add_argument("--battery", help="override the node's battery, e.g. 2xAA")
+    parser.add_argument("--runtime", help="micropython or native")
+    parser.add_argument("--mcu-wait", help="MCU state while the radio works: light-sleep or active")
+    parser.add_argument("--interval", type=float, default=60.0, help="sampling interval in seconds (default 60)")
+    parser.add_argument("--policy", default="alert-only", help="policy for the breakdown table (default alert-only)")
+    parser.add_argument("--alerts-per-day", type=float, help="override alerts per day (alert-only policies)")
+    parser.add_argument("--heartbeat", type=float, help="override the heartbeat interval in seconds")
+    parser.add_argument("--payload-bytes", type=int, help="override the application payload size")
+    parser.add_argument("--plot", metavar="FILE.png", help="write a stacked-bar + life-curve plot")
+    parser.add_argument("--list", action="store_true", help="list the valid component names and exit")
+
+
+def _policies(args: argparse.Namespace) -> list[Policy]:
+    """Every policy of the catalogue with the command-line overrides applied."""
+    out = []
+    for policy in load_catalog().policies.values():
+        if args.payload_bytes is not None:
+            policy = dataclasses.replace(policy, payload_bytes=args.payload_bytes)
+        if policy.heartbeat_interval_s > 0 and args.alerts_per_day is not None:
+            policy = dataclasses.replace(policy, alerts_per_day=args.alerts_per_day)
+        if policy.heartbeat_interval_s > 0 and args.heartbeat is not None:
+            policy = dataclasses.replace(policy, heartbeat_interval_s=args.heartbeat)
+        out.append(policy)
+    return out
+
+
+def _check_numbers(args: argparse.Namespace) -> list[str]:
+    problems = []
+    if not args.interval > 0:
+        problems.append(f"--interval must be > 0 s, got {args.interval:g}")
+    if args.alerts_per_day is not None and args.alerts_per_day < 0:
+        problems.append(f"--alerts-per-day must be >= 0, got {args.alerts_per_day:g}")
+    if args.heartbeat is not None and not args.heartbeat > 0:
+        problems.append(f"--heartbeat must be > 0 s, got {args.heartbeat:g}")
+    if args.payload_bytes is not None and args.payload_bytes < 0:
+        problems.append(f"--payload-bytes must be >= 0, got {args.payload_bytes}")
+    return problems
+
+
+def _check_names(args: argparse.Namespace) -> list[str]:
+    """Every unknown name at once, each with the valid ones."""
+    cat = load_catalog()
+    lookups = [(cat.node, args.node), (cat.mcu, args.mcu), (cat.sensor, args.sensor), (cat.radio, args.radio),
+               (cat.battery, args.battery), (cat.policy, args.policy)]
+    problems = []
+    for lookup, name in lookups:
+        if name is None:
+            continue
+        try:
+            lookup(name)
+        except ProfileError as exc:
+            problems.append(str(exc))
+    return problems
+
+
+def _fail(problems: list[str]) -> int:
+    for problem in problems:
+        print(f"emberwatch battery: error: {problem}", file=sys.stderr)
+    return 2
+
+
+def list_components() -> str:
+    cat = load_catalog()
+    rows = [("nodes", cat.nodes), ("mcus", cat.mcus), ("sensors", cat.sensors), ("radios", cat.radios),
+            ("batteries", cat.batteries), ("policies", cat.policies)]
+    return "\n".join(f"{title}: {', '.join(sorted(table))}" for title, table in rows)
+
+
+def render_breakdown(node: NodeConfig, policy: Policy, interval_s: float) -> str:
+    life = node_life(node, policy, interval_s)
+    b = life.budget
+    lines = [(f"node {node.name}: {node.mcu.name} + {node.sensor.name} + {node.radio.name} on "
+             f"{node.battery.name} ({node.runtime}, MCU {node.mcu_wait} while the radio works)"),
+             (f"policy {policy.name}, sampling every {interval_s:g} s: {b.wakes_per_day:.0f} wakes/day, "
+             f"{b.messages_per_day:.1f} messages/day of {policy.payload_bytes} bytes"),
+             "",
+             f"{'component':<10} {'mC/day':>12} {'mJ/day':>12} {'share':>7}"]
+    total = b.total_charge_mc
+    for component in COMPONENTS:
+        mc = b.charge_mc[component]
+        lines.append(f"{component:<10} {mc:>12.1f} {b.energy_mj[component]:>12.1f} {100 * mc / total:>6.1f}%")
+    lines.append(f"{'total':<10} {total:>12.1f} {b.total_energy_mj:>12.1f} {100.0:>6.1f}%")
+    lines.append(f"average current {b.average_current_ua:.1f} uA = {b.total_mah:.3f} mAh/day")
+    lines.append(f"battery life: {life.life_days:.0f} days = {life.life_years:.2f} years")
+    return "\n".join(lines)
+
+
+def render_comparison(node: NodeConfig, policies: list[Policy], interval_s: float) -> str:
+    lives = {p.name: node_life(node, p, interval_s) for p in policies}
+    base = lives.get("stream")
+    lines = [f"{'policy':<12} {'msgs/day':>9} {'mAh/day':>9} {'life days':>10} {'life years':>11}"
+             + (f" {'vs stream':>10}" if base else "")]
+    for name, life in lives.items():
+        row = (f"{name:<12} {life.budget.messages_per_day:>9.1f} {life.budget.total_mah:>9.3f} "
+               f"{life.life_days:>10.0f} {life.life_years:>11.2f}")
+        if base:
+            row += f" {life.life_days / base.life_days:>9.2f}x"
+        lines.append(row)
+    return "\n".join(lines)
+
+
+def render_headline(node: NodeConfig, policy: Policy) -> str:
+    from simulator.energy.budget import charge_per_inference_mc, charge_per_message_mc
+
+    if node.macs_per_inference == 0:
+        return "no inference on this node (macs_per_inference = 0)"
+    msg_mc = charge_per_message_mc(node, policy.payload_bytes)
+    inf_mc = charge_per_inference_mc(node)
+    ratio = radio_to_compute_ratio(node, policy.payload_bytes)
+    return (f"one alert over {node.radio.name}: {msg_mc * node.supply_v:.2f} mJ; one inference "
+            f"({node.macs_per_inference} MACs, {node.runtime}): {inf_mc * node.supply_v * 1000:.1f} uJ; "
+            f"radio/compute = {ratio:.0f}x")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.list:
+        print(list_components())
+        return 0
+    problems = _check_numbers(args) + _check_names(args)
+    if problems:
+        return _fail(problems)
+    try:
+        node = build_node(args.node, mcu=args.mcu, sensor=args.sensor, radio=args.radio,
+                          battery=args.battery, runtime=args.runtime, mcu_wait=args.mcu_wait)
+        policies = _policies(args)
+        policy = load_catalog().policy(args.policy)
+        policy = next(p for p in policies if p.name == policy.name)
+    except ProfileError as exc:
+        return _fail([str(exc)])
+    try:
+        text = "\n\n".join([render_breakdown(node, policy, args.interval),
+                            render_comparison(node, policies, args.interval),
+                            render_headline(node, policy)])
+    except (ProfileError, ValueError) as exc:
+        return _fail([str(exc)])
+    print(text)
+    duty = lora_duty_cycle(node, policy, args.interval)
+    if duty is not None and duty > LORA_DUTY_CYCLE_LIMIT:
+        print(f"warning: {policy.name} uses {100 * duty:.2f} % LoRa airtime, over the EU868 1 % duty-cycle limit",
+              file=sys.stderr)
+    if args.plot:
+        from simulator.energy.plot import write_battery_plot
+
+        path = write_battery_plot(args.plot, node, policies, args.interval)
+        print(f"\nplot written to {path}")
+    return 0
