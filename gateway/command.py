@@ -22,7 +22,14 @@ _FLAGS = {
     "client_id": "EMBERWATCH_MQTT_CLIENT_ID",
     "share_group": "EMBERWATCH_MQTT_SHARE_GROUP",
     "spool_dir": "EMBERWATCH_SPOOL_DIR",
+    "health_port": "EMBERWATCH_HEALTH_PORT",
+    "batch_size": "EMBERWATCH_BATCH_SIZE",
+    "flush_interval_ms": "EMBERWATCH_FLUSH_INTERVAL_MS",
+    "heartbeat_interval_s": "EMBERWATCH_HEARTBEAT_INTERVAL_S",
+    "heartbeat_allowed_misses": "EMBERWATCH_HEARTBEAT_ALLOWED_MISSES",
 }
+# Secrets (EMBERWATCH_MQTT_PASSWORD, EMBERWATCH_INFLUX_TOKEN, ...) come from the environment
+# only: flags show up in `ps` and shell history.
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,6 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--" + dest.replace("_", "-"), dest=dest, metavar=env.removeprefix("EMBERWATCH_"),
                             help=f"overrides ${env}")
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    parser.add_argument("--log-format", default="json", choices=["json", "text"],
+                        help="json: one object per line (default); text: for a terminal")
 
 
 def config_from(args: argparse.Namespace, environ: dict[str, str]) -> GatewayConfig:
@@ -42,27 +51,38 @@ def config_from(args: argparse.Namespace, environ: dict[str, str]) -> GatewayCon
 
 
 def run(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=args.log_level, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from gateway.logs import configure_logging
+
+    configure_logging(args.log_level, args.log_format)
     try:
         config = config_from(args, dict(os.environ))
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
+    import threading
+
     from gateway.service import GatewayService, open_sink
     from gateway.sink import SinkUnavailable
 
-    try:
-        sink = open_sink(config.store)
-    except SinkUnavailable as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    service = GatewayService(config, sink)
+    log = logging.getLogger("emberwatch.gateway")
+    stopping = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: service.stop())
+        signal.signal(sig, lambda *_: stopping.set())
+    # A gateway that starts before its store (compose, a reboot) waits for it instead of exiting.
+    backoff_s = 1.0
+    while True:
+        try:
+            sink = open_sink(config.store)
+            break
+        except SinkUnavailable as exc:
+            log.warning("store not reachable yet, retrying in %.0fs: %s", backoff_s, exc)
+            if stopping.wait(backoff_s):
+                return 1
+            backoff_s = min(backoff_s * 2, 30.0)
+    service = GatewayService(config, sink, stopping=stopping)
     try:
         service.run()
     except SinkUnavailable:
-        pass  # stopped while the store was down: unacked messages stay with the broker
-    logging.getLogger("emberwatch.gateway").info("stopped: %s, %s", service.stats, dict(service.ingest.rejected))
+        # Stopped while the store was down and no spool is set: unacked messages stay with the broker.
+        log.warning("stopped with the store unavailable")
     return 0

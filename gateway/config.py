@@ -46,12 +46,22 @@ class StoreSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class LivenessSettings:
+    heartbeat_interval_s: int  # how often nodes are expected to send a heartbeat
+    allowed_misses: int  # a node is offline after missing this many plus one
+
+
+@dataclass(frozen=True, slots=True)
 class GatewayConfig:
     mqtt: MqttSettings
     store: StoreSettings
     batch_size: int
     flush_interval_s: float
     spool_dir: str | None
+    # Health + Prometheus metrics HTTP port on health_host; None turns the endpoint off.
+    health_port: int | None = None
+    health_host: str = "127.0.0.1"
+    liveness: LivenessSettings = LivenessSettings(900, 2)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> GatewayConfig:
@@ -59,12 +69,32 @@ class GatewayConfig:
         env = {k: v for k, v in environ.items() if k.startswith("EMBERWATCH_")}
         mqtt = _mqtt_from_env(env, problems)
         store = _store_from_env(env, problems)
+        # Mosquitto sends at most max_inflight_messages un-acked QoS 1 messages; a batch
+        # larger than that only fills up when the flush interval runs out.
         batch_size = _int(env, "EMBERWATCH_BATCH_SIZE", 500, 1, 100_000, problems)
         flush_ms = _int(env, "EMBERWATCH_FLUSH_INTERVAL_MS", 100, 1, 60_000, problems)
-        spool_dir = env.get("EMBERWATCH_SPOOL_DIR") or None
+        spool_dir = _spool_dir(env, problems)
+        health_port = _int(env, "EMBERWATCH_HEALTH_PORT", 0, 0, 65535, problems) or None
+        health_host = env.get("EMBERWATCH_HEALTH_HOST", "127.0.0.1") or "127.0.0.1"
+        liveness = LivenessSettings(
+            _int(env, "EMBERWATCH_HEARTBEAT_INTERVAL_S", 900, 1, 7 * 86400, problems),
+            _int(env, "EMBERWATCH_HEARTBEAT_ALLOWED_MISSES", 2, 0, 1000, problems))
         if problems or mqtt is None or store is None:
             raise ConfigError(problems)
-        return cls(mqtt, store, batch_size, flush_ms / 1000.0, spool_dir)
+        return cls(mqtt, store, batch_size, flush_ms / 1000.0, spool_dir, health_port, health_host, liveness)
+
+
+def _spool_dir(env: Mapping[str, str], problems: list[str]) -> str | None:
+    """The spool folder may not exist yet, but its parent must (no surprise trees of folders)."""
+    spool_dir = env.get("EMBERWATCH_SPOOL_DIR") or None
+    if spool_dir is None:
+        return None
+    path = os.path.abspath(spool_dir)
+    if os.path.exists(path) and not os.path.isdir(path):
+        problems.append(f"EMBERWATCH_SPOOL_DIR={spool_dir!r} is a file, not a folder")
+    elif not os.path.isdir(os.path.dirname(path)):
+        problems.append(f"EMBERWATCH_SPOOL_DIR: parent folder of {spool_dir!r} does not exist")
+    return path
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int, problems: list[str]) -> int:
@@ -103,13 +133,18 @@ def _mqtt_from_env(env: Mapping[str, str], problems: list[str]) -> MqttSettings 
     ca_file = env.get("EMBERWATCH_MQTT_CA_FILE") or None
     if ca_file is not None and not os.path.isfile(ca_file):
         problems.append(f"EMBERWATCH_MQTT_CA_FILE={ca_file!r} does not exist")
+    if ca_file is not None and parts.scheme != "mqtts":
+        problems.append("EMBERWATCH_MQTT_CA_FILE is set but EMBERWATCH_MQTT_URL is not mqtts://")
     client_id = env.get("EMBERWATCH_MQTT_CLIENT_ID", "emberwatch-gateway")
     if not client_id or len(client_id) > 64:
         problems.append("EMBERWATCH_MQTT_CLIENT_ID must be 1-64 characters")
     username = env.get("EMBERWATCH_MQTT_USERNAME") or (unquote(parts.username) if parts.username else None)
     password = env.get("EMBERWATCH_MQTT_PASSWORD") or (unquote(parts.password) if parts.password else None)
+    if password is not None and username is None:
+        problems.append("EMBERWATCH_MQTT_PASSWORD is set without EMBERWATCH_MQTT_USERNAME")
+    keepalive_s = _int(env, "EMBERWATCH_MQTT_KEEPALIVE_S", 30, 5, 3600, problems)
     return MqttSettings(parts.hostname or "", port, parts.scheme == "mqtts", username, password,
-                        client_id, site, group, ca_file)
+                        client_id, site, group, ca_file, keepalive_s)
 
 
 def _store_from_env(env: Mapping[str, str], problems: list[str]) -> StoreSettings | None:

@@ -29,6 +29,7 @@ class Received:
     mid: int
     qos: int
     received_ms: int
+    connection: int = 0  # which connection delivered it: a packet id means nothing on another
 
 
 def subscription_topic(settings: MqttSettings) -> str:
@@ -37,10 +38,11 @@ def subscription_topic(settings: MqttSettings) -> str:
 
 
 class MqttSource:
-    def __init__(self, settings: MqttSettings, inbox: "queue.Queue[Received]") -> None:
+    def __init__(self, settings: MqttSettings, inbox: queue.Queue[Received]) -> None:
         self.settings = settings
         self.inbox = inbox
         self.connected = False
+        self.connection = 0
         self.subscribed = threading.Event()  # set once the broker has granted the subscription
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=settings.client_id,
                                   clean_session=False, protocol=mqtt.MQTTv311, manual_ack=True)
@@ -64,7 +66,9 @@ class MqttSource:
         self.client.loop_stop()
 
     def ack(self, item: Received) -> None:
-        if item.qos > 0:
+        # After a reconnect the broker resends what was not acked (same data, new
+        # delivery); acking an old packet id could ack a different, newer message.
+        if item.qos > 0 and item.connection == self.connection:
             self.client.ack(item.mid, item.qos)
 
     def _on_connect(self, client: mqtt.Client, userdata: object, flags: mqtt.ConnectFlags,
@@ -73,6 +77,7 @@ class MqttSource:
             log.error("MQTT connect refused: %s", reason_code)
             return
         self.connected = True
+        self.connection += 1
         topic = subscription_topic(self.settings)
         client.subscribe(topic, qos=1)
         log.info("connected to %s:%d, subscribed to %s (session present: %s)",
@@ -96,4 +101,4 @@ class MqttSource:
             topic = msg.topic
         except UnicodeDecodeError:  # ingest rejects it with a reason instead of crashing here
             topic = bytes(msg._topic).decode("utf-8", "replace")
-        self.inbox.put(Received(topic, msg.payload, msg.mid, msg.qos, int(time.time() * 1000)))
+        self.inbox.put(Received(topic, bytes(msg.payload), msg.mid, msg.qos, int(time.time() * 1000), self.connection))

@@ -52,7 +52,7 @@ def node_state_fields(state: str, reason: str) -> dict[str, int | float | str]:
     return {"state": state, "online": 1 if state == "online" else 0, "reason": reason}
 
 
-def format_field(value: int | float | str) -> str:
+def format_field(value: float | str) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -68,12 +68,17 @@ def line(measurement: str, site: str, node: str, fields: dict[str, int | float |
 
 
 def to_point(event: Event, received_ms: int) -> tuple[str, dict[str, int | float | str], int]:
-    """(measurement, fields in human units, time ms). Status uses the gateway's receive time."""
+    """(measurement, fields in human units, time ms).
+
+    Status messages carry no time, so they use the gateway's receive time; the
+    gateway's own liveness verdicts carry their time and a reason.
+    """
     if event.kind == "alert":
         return "alert", _alert_fields(event), event.t_ms or received_ms
     if event.kind == "heartbeat":
         return "heartbeat", _heartbeat_fields(event), event.t_ms or received_ms
-    return "node_state", node_state_fields(str(event.fields["state"]), "status"), received_ms
+    reason = str(event.fields.get("reason", "status"))
+    return "node_state", node_state_fields(str(event.fields["state"]), reason), event.t_ms or received_ms
 
 
 def event_to_line(event: Event, received_ms: int) -> str:
