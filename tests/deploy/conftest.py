@@ -1,0 +1,179 @@
+"""A deployment-shaped pipeline for the dashboard tests.
+
+Scripted field nodes log in to a real Mosquitto configured with the committed
+deploy/mosquitto/mosquitto.conf and the logins/ACL that credentials.py writes,
+publish wire-schema v1 messages, and the real gateway stores them in the
+session's real InfluxDB 1.6.7. The fleet is small and every value is known, so
+the tests can say exactly which rows each dashboard query must return.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+
+from edge_node.core import schema
+from tests.harness import servers
+from tests.harness.gateway_runner import running_gateway
+
+ROOT = Path(__file__).resolve().parents[2]
+CREDENTIALS_TOOL = ROOT / "deploy" / "mosquitto" / "credentials.py"
+BROKER_CONF = ROOT / "deploy" / "mosquitto" / "mosquitto.conf"
+GATEWAY_PASSWORD = "gw-test-password"
+DB = "deploy_dashboards"
+HEARTBEAT_EVERY_MS = 30 * 60_000
+DAY_MS = 86_400_000
+
+
+def broker_conf_for_test(auth_dir: Path) -> str:
+    """The committed broker config minus what the harness sets (listener, persistence, logs)."""
+    harness_owned = ("listener", "persistence", "persistence_location", "autosave_interval", "log_dest")
+    kept = [line for line in BROKER_CONF.read_text().splitlines()
+            if line.strip() and not line.startswith("#") and line.split()[0] not in harness_owned]
+    conf = "\n".join(kept).replace("/mosquitto/auth/", f"{auth_dir}/") + "\n"
+    if os.geteuid() == 0:
+        # As root, mosquitto drops to user "mosquitto", which cannot enter pytest's 0700 temp dirs.
+        # (In the container the auth files are 0644 in a mount that user can read.)
+        conf += "user root\n"
+    return conf
+
+
+@pytest.fixture(scope="session")
+def deploy_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[servers.ManagedServer, Path]]:
+    """Mosquitto with the deployment's auth: only logins from credentials.py get in."""
+    work = tmp_path_factory.mktemp("deploy-broker")
+    auth = work / "auth"
+    env_file = work / ".env"
+    env_file.write_text(f"MQTT_GATEWAY_PASSWORD={GATEWAY_PASSWORD}\nMQTT_SIMULATOR_PASSWORD=sim-test-password\n")
+    subprocess.run([sys.executable, str(CREDENTIALS_TOOL), "--auth-dir", str(auth), "init", "--env-file",
+                    str(env_file)], check=True, capture_output=True)
+    server = servers.mosquitto(work, extra_conf=broker_conf_for_test(auth))
+    server.start()
+    yield server, auth
+    server.stop()
+
+
+@dataclass
+class FleetNode:
+    site: str
+    node: str
+    drain_mv_per_day: float
+    lat_e6: int | None
+    lon_e6: int | None
+    alert_offsets_ms: list[int]  # before the fleet's end time
+    dies: bool = False  # drops off the network without a goodbye: the broker sends its last will
+
+
+FLEET = [
+    FleetNode("ridge", "r1", 20.0, 45_101_000, 6_101_000, []),
+    FleetNode("ridge", "r2", 40.0, 45_102_000, 6_102_000, [100 * 60_000, 61 * 60_000, 20 * 60_000, 2 * 60_000]),
+    FleetNode("ridge", "r3", 0.0, 45_103_000, 6_103_000, [], dies=True),
+    FleetNode("valley", "v1", 30.0, 45_201_000, 6_201_000, [DAY_MS + 5 * 60_000, DAY_MS]),
+    FleetNode("valley", "v2", 10.0, None, None, []),  # a node without a GPS fix
+]
+
+
+@dataclass
+class Published:
+    """What the fleet sent, in human units, for computing expected rows."""
+
+    t0_ms: int
+    end_ms: int
+    heartbeats: dict[tuple[str, str], list[dict]] = field(default_factory=dict)
+    alerts: dict[tuple[str, str], list[dict]] = field(default_factory=dict)
+    last_state: dict[tuple[str, str], str] = field(default_factory=dict)
+    db: str = DB
+
+
+def _messages(n: FleetNode, t0_ms: int, end_ms: int, pub: Published) -> list[tuple[str, bytes]]:
+    out: list[tuple[str, bytes]] = []
+    events: list[tuple[int, str]] = [(t, "heartbeat") for t in range(t0_ms, end_ms + 1, HEARTBEAT_EVERY_MS)]
+    events += [(end_ms - off, "alert") for off in n.alert_offsets_ms]
+    hbs, alerts = pub.heartbeats.setdefault((n.site, n.node), []), pub.alerts.setdefault((n.site, n.node), [])
+    for seq, (t_ms, kind) in enumerate(sorted(events), start=1):
+        bat_mv = round(4100 - n.drain_mv_per_day * (t_ms - t0_ms) / DAY_MS)
+        temp_cc, rh_cp, gas_q8 = 1850 + seq % 5, 4200, -1800
+        if kind == "heartbeat":
+            out.append((schema.topic(n.site, n.node, kind), schema.encode_heartbeat(
+                n.node, seq, t_ms, bat_mv, temp_cc, rh_cp, gas_q8, seq % 3, n.lat_e6, n.lon_e6)))
+            hbs.append({"time": t_ms, "seq": seq, "battery_mv": bat_mv, "temp_c": temp_cc / 100,
+                        "queued": seq % 3, "lat": n.lat_e6 and n.lat_e6 / 1e6, "lon": n.lon_e6 and n.lon_e6 / 1e6})
+        else:
+            temp_cc, rh_cp, gas, gas_q8, score = 6200 + seq, 1500, 9000 + seq, -3300, 900 + seq
+            out.append((schema.topic(n.site, n.node, kind), schema.encode_alert(
+                n.node, seq, t_ms, score, 500, temp_cc, rh_cp, gas, gas_q8, bat_mv)))
+            alerts.append({"time": t_ms, "seq": seq, "score": score, "threshold": 500, "temp_c": temp_cc / 100,
+                           "rh_pct": rh_cp / 100, "gas": gas, "gas_index": gas_q8 / 256, "battery_mv": bat_mv})
+    return out
+
+
+def _password(n: FleetNode) -> str:
+    return f"pw-{n.site}-{n.node}"
+
+
+def _add_login(auth_dir: Path, n: FleetNode) -> None:
+    subprocess.run([sys.executable, str(CREDENTIALS_TOOL), "--auth-dir", str(auth_dir), "add-node", n.site,
+                    n.node, "--password", _password(n)], check=True, capture_output=True)
+
+
+def _connect_node(port: int, n: FleetNode) -> mqtt.Client:
+    """Log in the way a field node does: its own login and a retained last will."""
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"{n.site}.{n.node}")
+    client.username_pw_set(f"{n.site}.{n.node}", _password(n))
+    client.will_set(schema.topic(n.site, n.node, "status"), schema.encode_status(n.node, "offline"), 1, True)
+    client.connect("127.0.0.1", port, keepalive=30)
+    client.loop_start()
+    # Until the broker has reloaded its password file it refuses us; paho retries meanwhile.
+    servers.wait_until(client.is_connected, 15, f"login of {n.site}.{n.node}")
+    return client
+
+
+@pytest.fixture(scope="session")
+def filled_influx(deploy_broker: tuple[servers.ManagedServer, Path],
+                  influx_server: servers.ManagedServer) -> Published:
+    broker, auth_dir = deploy_broker
+    end_ms = (int(time.time() * 1000) // 60_000) * 60_000 - 5 * 60_000
+    pub = Published(t0_ms=end_ms - 2 * DAY_MS, end_ms=end_ms)
+    env = {"EMBERWATCH_MQTT_URL": f"mqtt://127.0.0.1:{broker.port}", "EMBERWATCH_MQTT_USERNAME": "gateway",
+           "EMBERWATCH_MQTT_PASSWORD": GATEWAY_PASSWORD, "EMBERWATCH_SITE": "+",
+           "EMBERWATCH_MQTT_CLIENT_ID": "gw-deploy-dashboards", "EMBERWATCH_INFLUX_URL":
+           f"http://127.0.0.1:{influx_server.port}", "EMBERWATCH_INFLUX_DB": DB}
+    for n in FLEET:  # every node's login first, then one reload, as an operator would
+        _add_login(auth_dir, n)
+    broker.proc.send_signal(signal.SIGHUP)  # what `docker compose kill -s SIGHUP mosquitto` sends
+    with running_gateway(env) as gateway:
+        servers.wait_until(lambda: gateway.wait_subscribed(0.1), 15, "gateway subscription")
+        clients = {}
+        expected = 0
+        for n in FLEET:
+            clients[n.node] = client = _connect_node(broker.port, n)
+            client.publish(schema.topic(n.site, n.node, "status"), schema.encode_status(n.node, "online"), 1, True)
+            pub.last_state[(n.site, n.node)] = "online"
+            infos = [client.publish(t, p, qos=1) for t, p in _messages(n, pub.t0_ms, end_ms, pub)]
+            for info in infos:
+                info.wait_for_publish(timeout=30)
+            expected += len(infos) + 1
+        servers.wait_until(lambda: gateway.stats.stored >= expected, 60, f"{expected} messages stored")
+        for n in FLEET:
+            client = clients[n.node]
+            if n.dies:
+                # Close the socket without DISCONNECT: the broker must publish the last will.
+                client.loop_stop()
+                client.socket().close()
+                pub.last_state[(n.site, n.node)] = "offline"
+                expected += 1
+            else:
+                client.disconnect()
+                client.loop_stop()
+        servers.wait_until(lambda: gateway.stats.stored >= expected, 30, "the last will stored")
+        assert dict(gateway.ingest.rejected) == {}
+    return pub
