@@ -1,0 +1,126 @@
+"""What a scenario produced, and the figures derived from it."""
+
+import math
+
+import numpy as np
+
+from simulator.clock import EPOCH_MS
+
+TRUE_ALERT_WINDOW_MS = 30 * 60 * 1000  # an alert within 30 min of smelling a fire counts as a detection
+S_PER_MONTH = 30 * 86400
+
+
+class Ignition:
+    def __init__(self, index: int, time_ms: int, x_m: float, y_m: float) -> None:
+        self.index = index
+        self.time_ms = time_ms
+        self.x_m = x_m
+        self.y_m = y_m
+
+    @property
+    def t_ms(self) -> int:
+        return self.time_ms
+
+    def __iter__(self):  # unpacks as (time_ms, x_m, y_m)
+        return iter((self.time_ms, self.x_m, self.y_m))
+
+    def __repr__(self) -> str:
+        return f"Ignition({self.index}, t_ms={self.time_ms}, x_m={self.x_m:.0f}, y_m={self.y_m:.0f})"
+
+
+class AlertRecord:
+    __slots__ = ("fault", "ignition", "node", "score", "seq", "t_ms")
+
+    def __init__(self, node: str, seq: int, t_ms: int, score: int, ignition: int, fault: str) -> None:
+        self.node = node
+        self.seq = seq
+        self.t_ms = t_ms
+        self.score = score
+        self.ignition = ignition  # index of the fire the node was smelling, -1 for a false alert
+        self.fault = fault        # the node's sensor fault at alert time ("none" when healthy)
+
+
+class ScenarioResult:
+    def __init__(self, config, node_ids: list[str], x_m: np.ndarray, y_m: np.ndarray) -> None:
+        self.config = config
+        self.node_ids = node_ids
+        self.x_m = x_m
+        self.y_m = y_m
+        self.ignitions: list[Ignition] = []
+        self.fires: list = []  # simulator.fire.Fire objects with their perimeter history
+        self.alert_records: list[AlertRecord] = []
+        self.first_alert_ms: dict[str, int] = {}
+        self.heartbeats = 0
+        self.messages_published = 0
+        self.node_steps = 0
+        self.steps = 0
+        self.wall_s = 0.0
+        self.sim_s = 0.0
+        self.dead_nodes: dict[str, tuple[int, str]] = {}  # node -> (t_ms, reason)
+        self.fault_kinds: dict[str, str] = {}
+        self.radio: dict = {}
+        self.battery: dict = {}
+        self.engine = ""
+        self.scorer = ""
+
+    @property
+    def alerts(self) -> list[tuple[str, int, int]]:
+        return [(a.node, a.seq, a.t_ms) for a in self.alert_records]
+
+    def detection_latency_s(self) -> dict[int, float | None]:
+        """Seconds from each ignition to the first alert attributed to it (None: never detected)."""
+        out: dict[int, float | None] = {}
+        for ign in self.ignitions:
+            times = [a.t_ms for a in self.alert_records if a.ignition == ign.index]
+            out[ign.index] = (min(times) - ign.time_ms) / 1000.0 if times else None
+        return out
+
+    def false_alerts(self) -> list[AlertRecord]:
+        return [a for a in self.alert_records if a.ignition < 0]
+
+    def node_months(self) -> float:
+        return len(self.node_ids) * self.sim_s / S_PER_MONTH
+
+    def false_alerts_per_node_month(self) -> float:
+        months = self.node_months()
+        return len(self.false_alerts()) / months if months > 0 else math.nan
+
+    def summary(self) -> dict:
+        latency = self.detection_latency_s()
+        detected = [v for v in latency.values() if v is not None]
+        false = self.false_alerts()
+        healthy_false = [a for a in false if a.fault == "none"]
+        return {
+            "engine": self.engine,
+            "scorer": self.scorer,
+            "nodes": len(self.node_ids),
+            "days": self.sim_s / 86400,
+            "seed": self.config.seed,
+            "epoch_ms": EPOCH_MS,
+            "ignitions": [{"index": i.index, "time_ms": i.time_ms, "x_m": round(i.x_m, 1), "y_m": round(i.y_m, 1),
+                           "latency_s": latency[i.index],
+                           "burned_area_ha": round(self.fires[i.index].area_m2 / 1e4, 2) if self.fires else None,
+                           "out_reason": self.fires[i.index].out_reason if self.fires else None}
+                          for i in self.ignitions],
+            "detected": len(detected),
+            "latency_s_median": float(np.median(detected)) if detected else None,
+            "latency_s_max": max(detected) if detected else None,
+            "alerts": len(self.alert_records),
+            "true_alerts": len(self.alert_records) - len(false),
+            "false_alerts": len(false),
+            "false_alerts_healthy_nodes": len(healthy_false),
+            "false_alerts_per_node_month": self.false_alerts_per_node_month(),
+            "false_alerts_per_node_month_healthy": (len(healthy_false) / self.node_months()
+                                                    if self.node_months() > 0 else math.nan),
+            "heartbeats": self.heartbeats,
+            "messages_published": self.messages_published,
+            "dead_nodes": {reason: sum(1 for _, r in self.dead_nodes.values() if r == reason)
+                           for reason in sorted({r for _, r in self.dead_nodes.values()})},
+            "sensor_faults": {kind: sum(1 for k in self.fault_kinds.values() if k == kind)
+                              for kind in sorted(set(self.fault_kinds.values()))},
+            "radio": self.radio,
+            "battery": self.battery,
+            "node_steps": self.node_steps,
+            "wall_s": round(self.wall_s, 3),
+            "speedup_vs_real_time": round(self.sim_s / self.wall_s, 1) if self.wall_s > 0 else None,
+        }

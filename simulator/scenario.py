@@ -1,0 +1,315 @@
+"""A whole simulated deployment: config in, time-ordered MQTT messages and a result out.
+
+    from simulator.scenario import ScenarioConfig, run_scenario
+    result = run_scenario(ScenarioConfig(n_nodes=25, days=1.0, ignitions=1, seed=1, site="demo"),
+                          publish=lambda topic, payload, retain: ...)
+
+Every node samples once per interval at its own phase, runs the real pipeline
+(or its numpy replica), and publishes alerts and hourly heartbeats with one
+seq counter, encoded by edge_node.core.schema with simulated event times.
+Everything random comes from the seed, so a run repeats exactly.
+"""
+
+import heapq
+import math
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from edge_node.core import schema
+from edge_node.core.features import GAS_SIGN_RESISTANCE
+from edge_node.core.pipeline import NodePipeline, default_pipeline
+from simulator import fixed_point
+from simulator.battery_ledger import BatteryLedger
+from simulator.clock import EPOCH_MS
+from simulator.engines import ENGINES, make_engine
+from simulator.fire import Fire
+from simulator.links import IdealLink
+from simulator.placement import (
+    PlacementError,
+    csv_placement,
+    grid_placement,
+    random_placement,
+)
+from simulator.plume import smoke_and_heat
+from simulator.results import (
+    TRUE_ALERT_WINDOW_MS,
+    AlertRecord,
+    Ignition,
+    ScenarioResult,
+)
+from simulator.sensors import (
+    FAULT_DEAD_SENSOR,
+    FAULT_NAMES,
+    FAULT_NONE,
+    FAULT_STUCK,
+    SensorBank,
+    SensorConfig,
+)
+from simulator.terrain import make_terrain
+from simulator.weather import Weather, WeatherConfig
+
+Publish = Callable[[str, bytes, bool], None]
+
+SITE_LAT_E6, SITE_LON_E6 = 41_900_000, -6_800_000  # Montesinho natural park, Portugal
+M_PER_DEG_LAT = 111_320.0
+EXPOSED_PPM = 1.0        # CO above background that counts as "this node smells a fire"
+EXPOSED_HEAT_C = 1.0
+PERIMETER_EVERY_S = 900
+
+
+class ScenarioConfigError(ValueError):
+    """Bad scenario settings; the message lists every problem."""
+
+
+class ScenarioConfig:
+    def __init__(self, n_nodes: int = 100, days: float = 1.0, ignitions: int = 1, seed: int = 1,
+                 site: str = "sim", placement: str = "grid", spacing_m: float = 200.0,
+                 positions_csv: str | None = None, engine: str = "fleet", sample_interval_s: int | None = None,
+                 heartbeat_s: int = 3600, ignition_plan: list[tuple[float, float, float]] | None = None,
+                 suppression_delay_s: float | None = 3 * 3600, stuck_per_node_month: float = 0.01,
+                 dead_sensor_per_node_month: float = 0.01, dead_battery_per_node_month: float = 0.01,
+                 radio: bool = True, weather: WeatherConfig | None = None,
+                 sensors: SensorConfig | None = None) -> None:
+        self.n_nodes = n_nodes
+        self.days = days
+        self.ignitions = ignitions
+        self.seed = seed
+        self.site = site
+        self.placement = placement
+        self.spacing_m = spacing_m
+        self.positions_csv = positions_csv
+        self.engine = engine
+        self.sample_interval_s = sample_interval_s
+        self.heartbeat_s = heartbeat_s
+        self.ignition_plan = ignition_plan  # [(t_s after start, x_m, y_m)] replaces random ignitions
+        self.suppression_delay_s = suppression_delay_s  # crews put a fire out this long after its first alert
+        self.stuck_per_node_month = stuck_per_node_month
+        self.dead_sensor_per_node_month = dead_sensor_per_node_month
+        self.dead_battery_per_node_month = dead_battery_per_node_month
+        self.radio = radio
+        self.weather = weather or WeatherConfig()
+        self.sensors = sensors or SensorConfig()
+
+    def problems(self) -> list[str]:
+        out = []
+        if self.positions_csv is None and not (isinstance(self.n_nodes, int) and self.n_nodes >= 1):
+            out.append(f"n_nodes must be a positive integer, got {self.n_nodes!r}")
+        if not self.days > 0:
+            out.append(f"days must be > 0, got {self.days!r}")
+        if self.ignition_plan is None and not (isinstance(self.ignitions, int) and self.ignitions >= 0):
+            out.append(f"ignitions must be an integer >= 0, got {self.ignitions!r}")
+        if not schema.is_valid_id(self.site):
+            out.append(f"site {self.site!r} must be 1-32 chars of [A-Za-z0-9_-]")
+        if self.placement not in ("grid", "random", "csv"):
+            out.append(f"placement must be grid, random or csv, got {self.placement!r}")
+        if self.placement == "csv" and not self.positions_csv:
+            out.append("placement csv needs positions_csv")
+        if not self.spacing_m > 0:
+            out.append(f"spacing_m must be > 0, got {self.spacing_m!r}")
+        if self.engine not in ENGINES:
+            out.append(f"engine must be one of {', '.join(ENGINES)}, got {self.engine!r}")
+        if self.sample_interval_s is not None and not (isinstance(self.sample_interval_s, int)
+                                                       and self.sample_interval_s >= 1):
+            out.append(f"sample_interval_s must be a positive integer, got {self.sample_interval_s!r}")
+        if not (isinstance(self.heartbeat_s, int) and self.heartbeat_s >= 1):
+            out.append(f"heartbeat_s must be a positive integer, got {self.heartbeat_s!r}")
+        for rate_name in ("stuck_per_node_month", "dead_sensor_per_node_month", "dead_battery_per_node_month"):
+            if not getattr(self, rate_name) >= 0:
+                out.append(f"{rate_name} must be >= 0")
+        return out
+
+
+def model_sample_interval_s() -> int:
+    """The interval the committed model was calibrated for (60 s without one)."""
+    try:
+        from edge_node.core import model_weights
+    except ImportError:
+        return 60
+    return int(getattr(model_weights, "SAMPLE_INTERVAL_S", 60))
+
+
+def _place(config: ScenarioConfig, rng: np.random.Generator):
+    if config.placement == "csv" or config.positions_csv:
+        return csv_placement(config.positions_csv)
+    if config.placement == "random":
+        return random_placement(config.n_nodes, config.spacing_m, rng)
+    return grid_placement(config.n_nodes, config.spacing_m)
+
+
+def _draw_faults(rng: np.random.Generator, n: int, sim_s: float, config: ScenarioConfig):
+    """Per node: sensor fault kind and time, and battery failure time (inf = never)."""
+    month_s = 30 * 86400
+    kind = np.full(n, FAULT_NONE, dtype=np.int64)
+    at_s = np.full(n, np.inf)
+    for fault, rate in ((FAULT_STUCK, config.stuck_per_node_month), (FAULT_DEAD_SENSOR,
+                                                                        config.dead_sensor_per_node_month)):
+        t = rng.exponential(month_s / rate, n) if rate > 0 else np.full(n, np.inf)
+        hit = (t < sim_s) & (t < at_s)
+        kind[hit], at_s[hit] = fault, t[hit]
+    rate = config.dead_battery_per_node_month
+    battery_dies_s = rng.exponential(month_s / rate, n) if rate > 0 else np.full(n, np.inf)
+    return kind, at_s, battery_dies_s
+
+
+def _plan_ignitions(config: ScenarioConfig, rng: np.random.Generator, bounds, sim_s: float) -> list[Ignition]:
+    if config.ignition_plan is not None:
+        plan = sorted(config.ignition_plan)
+    else:
+        x0, y0, x1, y1 = bounds
+        # fires start inside the forest, early enough that there is time to see them
+        plan = sorted((float(rng.uniform(0.1, 0.7) * sim_s), float(rng.uniform(x0, x1)), float(rng.uniform(y0, y1)))
+                      for _ in range(config.ignitions))
+    return [Ignition(i, EPOCH_MS + int(t_s * 1000), x, y) for i, (t_s, x, y) in enumerate(plan)]
+
+
+def run_scenario(config: ScenarioConfig, publish: Publish | None = None,
+                 progress: Callable[[float], None] | None = None,
+                 make_pipeline: Callable[[], NodePipeline] = default_pipeline) -> ScenarioResult:
+    """Simulate `config`; hand every delivered message to publish(topic, payload, retain) in time order.
+
+    make_pipeline builds one node's pipeline (default: the committed model); progress gets the
+    finished fraction about every 1 %.
+    """
+    problems = config.problems()
+    if problems:
+        raise ScenarioConfigError("bad scenario: " + "; ".join(problems))
+    wall_start = time.perf_counter()
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(config.seed).spawn(7)]
+    rng_place, rng_terrain, rng_weather, rng_ignite, rng_fault, rng_sensor, rng_radio = streams
+    try:
+        placement = _place(config, rng_place)
+    except PlacementError as exc:
+        raise ScenarioConfigError(str(exc)) from exc
+    n = len(placement)
+    dt_s = config.sample_interval_s or model_sample_interval_s()
+    n_steps = max(1, round(config.days * 86400 / dt_s))
+    sim_s = n_steps * dt_s
+    x_m, y_m, ids = placement.x_m, placement.y_m, placement.node_ids
+    result = ScenarioResult(config, ids, x_m, y_m)
+    terrain = make_terrain(placement.bounds_m(), rng_terrain)
+    weather = Weather(rng_weather, sim_s / 86400, config.weather)
+    result.ignitions = _plan_ignitions(config, rng_ignite, placement.bounds_m(), sim_s)
+    fires = [Fire(i.index, (i.time_ms - EPOCH_MS) / 1000.0, i.x_m, i.y_m) for i in result.ignitions]
+    result.fires = fires
+    fault_kind, fault_at_s, battery_dies_s = _draw_faults(rng_fault, n, sim_s, config)
+    sensors = SensorBank(rng_sensor, terrain.elevation_at(x_m, y_m), fault_kind, fault_at_s, config.sensors)
+    phase_ms = rng_sensor.integers(0, dt_s * 1000, n)  # nodes are not synchronised
+    hb_steps = max(1, config.heartbeat_s // dt_s)
+    hb_offset = rng_sensor.integers(0, hb_steps, n)
+    link, sf = _make_link(config, rng_radio, x_m, y_m, n)
+    ledger = BatteryLedger(sf, rng_fault.uniform(0.9, 1.0, n))
+    engine = make_engine(config.engine, n, make_pipeline)
+    result.engine = engine.name
+    result.scorer = type(engine.scorer).__name__ if hasattr(engine, "scorer") else type(
+        engine.pipelines[0].scorer).__name__
+    lat_e6 = (SITE_LAT_E6 + np.rint(y_m / M_PER_DEG_LAT * 1e6)).astype(np.int64)
+    lon_e6 = (SITE_LON_E6 + np.rint(x_m / (M_PER_DEG_LAT * math.cos(math.radians(SITE_LAT_E6 / 1e6))) * 1e6)
+              ).astype(np.int64)
+
+    outbox: list[tuple[int, int, str, bytes, bool]] = []  # heap of (deliver_ms, order, topic, payload, retain)
+    order = [0]
+
+    def post(deliver_ms: int, topic: str, payload: bytes, retain: bool) -> None:
+        order[0] += 1
+        heapq.heappush(outbox, (deliver_ms, order[0], topic, payload, retain))
+
+    def flush(until_ms: int | None) -> None:
+        for deliver_ms, item in link.release(until_ms if until_ms is not None else 1 << 62):
+            post(deliver_ms, *item)
+        while outbox and (until_ms is None or outbox[0][0] < until_ms):
+            _, _, topic, payload, retain = heapq.heappop(outbox)
+            result.messages_published += 1
+            if publish is not None:
+                publish(topic, payload, retain)
+
+    for i, node in enumerate(ids):
+        post(EPOCH_MS, schema.topic(config.site, node, "status"), schema.encode_status(node, "online"), True)
+    result.fault_kinds = {ids[i]: FAULT_NAMES[int(k)] for i, k in enumerate(fault_kind) if k != FAULT_NONE}
+    alive = np.ones(n, dtype=bool)
+    seq = np.zeros(n, dtype=np.int64)
+    last_exposed_ms = np.full(n, -(1 << 62), dtype=np.int64)
+    exposure_fire = np.full(n, -1, dtype=np.int64)
+    first_true_alert_ms: dict[int, int] = {}
+    next_report = 0.0
+    for step in range(n_steps):
+        t_s = step * dt_s
+        step_ms = EPOCH_MS + t_s * 1000
+        t_ms = step_ms + phase_ms
+        wx = weather.step(t_s, dt_s)
+        for fire in fires:
+            seen_ms = first_true_alert_ms.get(fire.index)
+            if (config.suppression_delay_s is not None and seen_ms is not None and not fire.out_reason
+                    and step_ms - seen_ms >= config.suppression_delay_s * 1000):
+                fire.extinguish("suppressed")
+            fire.advance(t_s, dt_s, wx, terrain)
+            if fire.active and t_s % PERIMETER_EVERY_S < dt_s:
+                fire.record_perimeter(t_s)
+        fuel = [terrain.fuel_at(*f.marker_xy()) for f in fires]
+        co_ppm, heat_c, burned, dominant = smoke_and_heat(fires, fuel, x_m, y_m, wx)
+        temp_cc, rh_cp, gas_ohm = sensors.read(t_s, dt_s, wx, co_ppm, heat_c)
+        gas_q8 = fixed_point.gas_index_q8(gas_ohm, GAS_SIGN_RESISTANCE)
+        exposed = (co_ppm > EXPOSED_PPM) | (heat_c > EXPOSED_HEAT_C)
+        last_exposed_ms = np.where(exposed, t_ms, last_exposed_ms)
+        exposure_fire = np.where(exposed, dominant, exposure_fire)
+        # deaths: fire over the node, battery cell failure, battery empty
+        dying = alive & (burned | (battery_dies_s <= t_s) | ledger.empty())
+        for i in np.flatnonzero(dying).tolist():
+            reason = "burned" if burned[i] else "battery"
+            result.dead_nodes[ids[i]] = (int(t_ms[i]), reason)
+            post(int(t_ms[i]), schema.topic(config.site, ids[i], "status"), schema.encode_status(ids[i], "offline"),
+                 True)
+        alive &= ~dying
+        ledger.tick(dt_s, alive)
+        alerts, scores = engine.step(t_ms, dt_s, temp_cc, rh_cp, gas_q8, alive)
+        result.node_steps += int(alive.sum())
+        bat_mv = ledger.voltage_mv()
+        for i in np.flatnonzero(alerts).tolist():
+            node, t_i = ids[i], int(t_ms[i])
+            true_fire = int(exposure_fire[i]) if t_i - int(last_exposed_ms[i]) <= TRUE_ALERT_WINDOW_MS else -1
+            if true_fire >= 0:
+                first_true_alert_ms.setdefault(true_fire, t_i)
+            result.alert_records.append(AlertRecord(node, int(seq[i]), t_i, int(scores[i]), true_fire,
+                                                    FAULT_NAMES[int(fault_kind[i])] if fault_at_s[i] <= t_s
+                                                    else "none"))
+            result.first_alert_ms.setdefault(node, t_i)
+            payload = schema.encode_alert(node, int(seq[i]), t_i, int(scores[i]), int(engine.threshold),
+                                          int(temp_cc[i]), int(rh_cp[i]), int(gas_ohm[i]), int(gas_q8[i]),
+                                          int(bat_mv[i]))
+            seq[i] += 1
+            ledger.message(i)
+            link.send(t_i, i, len(payload), (schema.topic(config.site, node, "alert"), payload, False))
+        beating = alive & (step % hb_steps == hb_offset)
+        for i in np.flatnonzero(beating).tolist():
+            node, t_i = ids[i], int(t_ms[i])
+            payload = schema.encode_heartbeat(node, int(seq[i]), t_i, int(bat_mv[i]), int(temp_cc[i]), int(rh_cp[i]),
+                                              int(gas_q8[i]), link.queued(i), int(lat_e6[i]), int(lon_e6[i]))
+            seq[i] += 1
+            result.heartbeats += 1
+            ledger.message(i)
+            link.send(t_i, i, len(payload), (schema.topic(config.site, node, "heartbeat"), payload, False))
+        flush(step_ms + dt_s * 1000)
+        if progress is not None and (step + 1) / n_steps >= next_report:
+            progress((step + 1) / n_steps)
+            next_report += 0.01
+    flush(None)
+    for fire in fires:
+        if fire.active:
+            fire.record_perimeter(sim_s)
+    result.steps = n_steps
+    result.sim_s = float(sim_s)
+    result.radio = link.stats()
+    result.battery = ledger.summary(sim_s)
+    result.wall_s = time.perf_counter() - wall_start
+    return result
+
+
+def _make_link(config: ScenarioConfig, rng: np.random.Generator, x_m: np.ndarray, y_m: np.ndarray, n: int):
+    """The radio between nodes and gateway, and each node's spreading factor."""
+    if not config.radio:
+        return IdealLink(), np.full(n, 9, dtype=np.int64)
+    from simulator.radio import LoRaChannel
+
+    channel = LoRaChannel.for_site(x_m, y_m, rng)
+    return channel, channel.sf

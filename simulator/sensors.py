@@ -1,0 +1,96 @@
+"""BME688-like sensors on every node: what each node would read, in driver units.
+
+Air at the node = site weather + the node's microclimate (elevation, canopy
+offset, turbulence) + fire heat; humidity follows the same vapour at the
+node's temperature. Gas is a metal-oxide resistance that falls in smoke
+(power law in CO ppm) and a little in humid air. Then the sensor itself: a
+first-order lag, noise, slow drift, and faults (stuck value, dead sensor).
+Output: temp_cc, rh_cp, gas resistance in ohm (int64 arrays), as the firmware's
+BME688 driver reports them.
+"""
+
+import math
+
+import numpy as np
+
+from simulator.terrain import LAPSE_RATE_C_PER_M
+from simulator.weather import WeatherState, saturation_vapour_hpa
+
+FAULT_NONE = 0
+FAULT_STUCK = 1        # readings freeze at their last value (firmware keeps re-reading a latched register)
+FAULT_DEAD_SENSOR = 2  # bus reads all zeros: -40.00 C rail, 0 %RH, gas 0 ohm
+FAULT_NAMES = {FAULT_NONE: "none", FAULT_STUCK: "stuck", FAULT_DEAD_SENSOR: "dead_sensor"}
+
+GAS_SMOKE_REF_PPM = 5.0    # CO at which the MOX resistance has fallen by 2**0.6
+GAS_SMOKE_EXPONENT = 0.6
+GAS_RH_PER_PCT = -0.006    # ln R per %RH: MOX resistance drops in humid air
+TEMP_MIN_C, TEMP_MAX_C = -40.0, 85.0  # BME688 operating range; the driver saturates there
+TAU_TEMP_S, TAU_RH_S, TAU_GAS_S = 90.0, 60.0, 30.0  # in a radiation shield
+
+
+class SensorConfig:
+    def __init__(self, temp_noise_c: float = 0.03, rh_noise_pct: float = 0.2, gas_noise_frac: float = 0.015,
+                 gas_drift_per_sqrt_day: float = 0.03, turbulence_c: float = 0.15,
+                 gas_baseline_ohm: float = 80_000.0) -> None:
+        self.temp_noise_c = temp_noise_c
+        self.rh_noise_pct = rh_noise_pct
+        self.gas_noise_frac = gas_noise_frac
+        self.gas_drift_per_sqrt_day = gas_drift_per_sqrt_day
+        self.turbulence_c = turbulence_c
+        self.gas_baseline_ohm = gas_baseline_ohm
+
+
+class SensorBank:
+    """State of all nodes' sensors; `read` advances them by one sample."""
+
+    def __init__(self, rng: np.random.Generator, elevation_m: np.ndarray, fault_kind: np.ndarray,
+                 fault_at_s: np.ndarray, config: SensorConfig | None = None) -> None:
+        self.rng = rng
+        self.config = c = config or SensorConfig()
+        n = len(elevation_m)
+        self.n = n
+        self.elevation_offset_c = (elevation_m - float(np.median(elevation_m))) * LAPSE_RATE_C_PER_M
+        self.canopy_offset_c = rng.normal(0.0, 0.5, n)
+        self.ln_gas_base = math.log(c.gas_baseline_ohm) + rng.normal(0.0, 0.5, n)
+        self.fault_kind = fault_kind
+        self.fault_at_s = fault_at_s
+        self.turbulence = np.zeros(n)
+        self.gas_drift = np.zeros(n)
+        self.lagged = None  # temp_c, rh_pct, ln_gas after the sensor's response lag
+        self.last = None    # last integer readings, for the stuck fault
+
+    def read(self, t_s: float, dt_s: float, weather: WeatherState, co_ppm: np.ndarray,
+             heat_c: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        c, n, rng = self.config, self.n, self.rng
+        keep = math.exp(-dt_s / 300.0)  # turbulence decorrelates over ~5 minutes
+        self.turbulence = self.turbulence * keep + rng.normal(0.0, c.turbulence_c * math.sqrt(1 - keep * keep), n)
+        self.gas_drift += rng.normal(0.0, c.gas_drift_per_sqrt_day * math.sqrt(dt_s / 86400.0), n)
+        temp_c = weather.temp_c + self.elevation_offset_c + self.canopy_offset_c + self.turbulence + heat_c
+        vapour_hpa = weather.rh_pct / 100.0 * float(saturation_vapour_hpa(weather.temp_c))
+        rh_pct = np.clip(100.0 * vapour_hpa / saturation_vapour_hpa(np.minimum(temp_c, 150.0)), 0.0, 100.0)
+        ln_gas = (self.ln_gas_base + self.gas_drift + GAS_RH_PER_PCT * (rh_pct - 50.0)
+                  - GAS_SMOKE_EXPONENT * np.log1p(co_ppm / GAS_SMOKE_REF_PPM))
+        truth = np.stack([temp_c, rh_pct, ln_gas])
+        if self.lagged is None:
+            self.lagged = truth
+        else:
+            alpha = 1.0 - np.exp(-dt_s / np.array([TAU_TEMP_S, TAU_RH_S, TAU_GAS_S]))[:, None]
+            self.lagged = self.lagged + (truth - self.lagged) * alpha
+        noisy_t = self.lagged[0] + rng.normal(0.0, c.temp_noise_c, n)
+        noisy_rh = self.lagged[1] + rng.normal(0.0, c.rh_noise_pct, n)
+        noisy_gas = self.lagged[2] + rng.normal(0.0, c.gas_noise_frac, n)
+        temp_cc = np.rint(np.clip(noisy_t, TEMP_MIN_C, TEMP_MAX_C) * 100).astype(np.int64)
+        rh_cp = np.rint(np.clip(noisy_rh, 0.0, 100.0) * 100).astype(np.int64)
+        gas_ohm = np.rint(np.exp(np.clip(noisy_gas, 0.0, 21.0))).astype(np.int64)
+        failed = self.fault_at_s <= t_s
+        if self.last is not None:
+            stuck = failed & (self.fault_kind == FAULT_STUCK)
+            temp_cc = np.where(stuck, self.last[0], temp_cc)
+            rh_cp = np.where(stuck, self.last[1], rh_cp)
+            gas_ohm = np.where(stuck, self.last[2], gas_ohm)
+        dead = failed & (self.fault_kind == FAULT_DEAD_SENSOR)
+        temp_cc = np.where(dead, int(TEMP_MIN_C * 100), temp_cc)
+        rh_cp = np.where(dead, 0, rh_cp)
+        gas_ohm = np.where(dead, 0, gas_ohm)
+        self.last = (temp_cc, rh_cp, gas_ohm)
+        return temp_cc, rh_cp, gas_ohm
