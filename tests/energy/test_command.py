@@ -45,7 +45,7 @@ def test_plot_file_is_a_png(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     (["--node", "nope"], "valid node names: casals2017, default"),
     (["--interval", "0"], "--interval must be > 0 s"),
     (["--mcu", "rp2040", "--radio", "wifi-mqtt"], "needs mcu esp32"),
-    (["--radio", "ble-adv", "--payload-bytes", "64"], "carries 0..31 payload bytes"),
+    (["--mcu", "nrf52840", "--radio", "ble-adv", "--payload-bytes", "64"], "carries 0..31 payload bytes"),
 ])
 def test_bad_input_is_a_clear_error_and_nonzero_exit(argv: list[str], expected: str,
                                                      capsys: pytest.CaptureFixture[str]) -> None:

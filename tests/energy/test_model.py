@@ -150,10 +150,10 @@ intervals = st.floats(min_value=30.0, max_value=86_400.0, allow_nan=False)
 
 @settings(max_examples=60, deadline=None)
 @given(a=intervals, b=intervals, policy=st.sampled_from(["stream", "alert-only"]),
-       radio=st.sampled_from(["lora-sf7", "lora-sf10", "sx1276-sf9", "wifi-mqtt", "ble-adv", "ltem-psm"]))
+              radio=st.sampled_from(["lora-sf7", "lora-sf10", "sx1276-sf9", "wifi-mqtt", "ble-adv", "ltem-psm"]))
 def test_life_never_shrinks_when_sampling_less_often(a: float, b: float, policy: str, radio: str) -> None:
     short, long = sorted((a, b))
-    node = build_node("default", radio=radio)
+    node = build_node("default", radio=radio, mcu="nrf52840" if radio == "ble-adv" else "esp32")
     p = CATALOG.policy(policy)
     assert node_life(node, p, long).life_days >= node_life(node, p, short).life_days * (1 - 1e-12)
 
