@@ -100,7 +100,7 @@ def parse_config(raw) -> NodeConfig:
     if not isinstance(raw, dict):
         raise ConfigError(["top level must be a JSON object"])
     problems = []
-    values = {}
+    values: dict = {}
     for name in _REQUIRED_TEXT:
         value = raw.get(name)
         if not isinstance(value, str) or not value:

@@ -15,7 +15,7 @@ class Outbox:
         if capacity < 1:
             raise ValueError("outbox capacity must be >= 1")
         self.capacity = capacity
-        self.entries = []  # [kind, payload bytes], oldest first
+        self.entries: list = []  # [kind, payload bytes], oldest first
         self.dropped_alerts = 0
         self.dropped_heartbeats = 0
 

@@ -43,9 +43,9 @@ class NodeState:
         self.last_heartbeat_ms = -1
         self.retry_after_ms = 0      # radio backoff after a failed connection
         self.radio_failures = 0      # consecutive failed connections
-        self.features = []           # FeatureState.to_list()
-        self.detector = []           # Detector.to_list()
-        self.outbox = [0, 0, []]     # Outbox.to_list()
+        self.features: list = []     # FeatureState.to_list()
+        self.detector: list = []     # Detector.to_list()
+        self.outbox: list = [0, 0, []]  # Outbox.to_list()
         self.wakes = 0
 
     def to_list(self) -> list:

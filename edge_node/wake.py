@@ -32,10 +32,10 @@ class WakeReport:
         self.t_ms = 0
         self.alert = False
         self.score = -1
-        self.features = []
+        self.features: list = []
         self.heartbeat = False
         self.radio_used = False
-        self.sent = []            # (topic, payload) in the order the broker acknowledged them
+        self.sent: list = []      # (topic, payload) in the order the broker acknowledged them
         self.queued = 0           # messages still waiting after this wake
         self.state_reset = ""     # why saved state was discarded ("" when it was fine)
         self.error = ""           # sensor or radio trouble this wake

@@ -66,7 +66,7 @@ class FeatureState:
     """Per-node feature memory: nine integers, small enough for RTC memory."""
 
     def __init__(self) -> None:
-        self.ema = None  # [fast, mid, slow] x [temp, rh, gas], Q8
+        self.ema = None  # type: list | None  # [fast, mid, slow] x [temp, rh, gas], Q8
 
     def to_list(self) -> list:
         return list(self.ema) if self.ema is not None else []

@@ -128,7 +128,7 @@ def encode_heartbeat(node: str, seq: int, t_ms: int, bat_mv: int, temp_cc: int, 
                      gas_q8: int, queued: int = 0, lat_e6=None, lon_e6=None) -> bytes:
     values = {"seq": seq, "t_ms": t_ms, "bat_mv": bat_mv, "temp_cc": temp_cc,
               "rh_cp": rh_cp, "gas_q8": gas_q8, "queued": queued}
-    fields = _HEARTBEAT_FIELDS
+    fields = _HEARTBEAT_FIELDS  # type: tuple
     if lat_e6 is not None and lon_e6 is not None:
         values["lat_e6"] = lat_e6
         values["lon_e6"] = lon_e6
