@@ -12,6 +12,7 @@ import sys
 COMMANDS = {
     "demo": "simulator.demo_command",
     "gateway": "gateway.command",
+    "alerts": "gateway.alerts_command",
     "battery": "simulator.energy.command",
 }
 

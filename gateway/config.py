@@ -147,6 +147,15 @@ def _mqtt_from_env(env: Mapping[str, str], problems: list[str]) -> MqttSettings 
                         client_id, site, group, ca_file, keepalive_s)
 
 
+def store_from_env(environ: Mapping[str, str] = os.environ) -> StoreSettings:
+    """Only the store settings (for tools that read the store, like `emberwatch alerts`)."""
+    problems: list[str] = []
+    store = _store_from_env(environ, problems)
+    if problems or store is None:
+        raise ConfigError(problems)
+    return store
+
+
 def _store_from_env(env: Mapping[str, str], problems: list[str]) -> StoreSettings | None:
     influx_url = env.get("EMBERWATCH_INFLUX_URL")
     sqlite_path = env.get("EMBERWATCH_SQLITE_PATH")

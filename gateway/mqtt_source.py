@@ -93,6 +93,7 @@ class MqttSource:
     def _on_disconnect(self, client: mqtt.Client, userdata: object, flags: object,
                        reason_code: mqtt.ReasonCode, properties: object) -> None:
         self.connected = False
+        self.subscribed.clear()
         if reason_code.is_failure:
             log.warning("MQTT connection lost (%s); reconnecting", reason_code)
 

@@ -245,7 +245,9 @@ class GatewayService:
         durable = self.store_available or self.spool is not None
         return connected and durable, {
             "status": "ok" if connected and durable else "unhealthy",
-            "mqtt_connected": connected, "store_available": self.store_available,
+            "mqtt_connected": connected,
+            "subscribed": self.source is not None and self.source.subscribed.is_set(),
+            "store_available": self.store_available,
             "spool_pending": len(self.spool) if self.spool is not None else 0,
             "uptime_s": round(time.time() - self.stats.started_s, 1)}
 

@@ -1,0 +1,147 @@
+"""`emberwatch alerts`: alert history as a table, from InfluxDB (InfluxQL over /query) or the SQLite store."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import re
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from edge_node.core.schema import is_valid_id
+from gateway.config import ConfigError, StoreSettings, store_from_env
+
+HELP = "Show alert history (e.g. --since 24h --site ridge) from InfluxDB or the embedded SQLite store"
+
+COLUMNS = ("time", "site", "node", "seq", "score", "threshold", "temp_c", "rh_pct", "gas_index", "battery_mv")
+FLOAT_COLUMNS = ("temp_c", "rh_pct", "gas_index")  # InfluxDB's JSON writes 18.0 as 18
+_UNITS_S = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+class AlertsError(RuntimeError):
+    """The store could not be read; the message says why."""
+
+
+def parse_since_s(text: str) -> int:
+    """'90m', '24h', '7d' -> seconds."""
+    match = re.fullmatch(r"(\d+)([smhdw])", text.strip())
+    if not match or int(match.group(1)) == 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration like 30m, 24h or 7d")
+    return int(match.group(1)) * _UNITS_S[match.group(2)]
+
+
+def _id(text: str) -> str:
+    if not is_valid_id(text):
+        raise argparse.ArgumentTypeError(f"{text!r} must be 1-32 chars of [A-Za-z0-9_-]")
+    return text
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--since", type=parse_since_s, default=parse_since_s("24h"), metavar="DURATION",
+                        help="how far back, e.g. 30m, 24h, 7d (default 24h)")
+    parser.add_argument("--site", type=_id, help="only this site")
+    parser.add_argument("--node", type=_id, help="only this node")
+    parser.add_argument("--influx-url", help="overrides $EMBERWATCH_INFLUX_URL")
+    parser.add_argument("--influx-db", help="overrides $EMBERWATCH_INFLUX_DB")
+    parser.add_argument("--sqlite", help="overrides $EMBERWATCH_SQLITE_PATH")
+
+
+def influxql_for(since_ms: int, site: str | None, node: str | None) -> str:
+    # site and node passed is_valid_id, so they cannot break out of the quotes.
+    where = [f"time >= {since_ms}ms"]
+    if site:
+        where.append(f"site = '{site}'")
+    if node:
+        where.append(f"node = '{node}'")
+    return f"SELECT {', '.join(COLUMNS[1:])} FROM alert WHERE {' AND '.join(where)} ORDER BY time ASC"
+
+
+def alerts_from_influx(store: StoreSettings, since_ms: int, site: str | None, node: str | None) -> list[dict]:
+    query = {"db": store.database, "q": influxql_for(since_ms, site, node), "epoch": "ms"}
+    request = urllib.request.Request(store.url + "/query?" + urllib.parse.urlencode(query))
+    if store.username:
+        cred = f"{store.username}:{store.password or ''}".encode()
+        request.add_header("Authorization", "Basic " + base64.b64encode(cred).decode())
+    elif store.token:
+        request.add_header("Authorization", "Token " + store.token)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as resp:
+            body = json.load(resp)
+    except urllib.error.HTTPError as exc:
+        raise AlertsError(f"InfluxDB answered {exc.code}: {exc.read()[:300].decode(errors='replace')}") from exc
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise AlertsError(f"cannot query InfluxDB at {store.url}: {exc}") from exc
+    result = body.get("results", [{}])[0]
+    if "error" in result:
+        if "database not found" in result["error"]:
+            return []
+        raise AlertsError(f"InfluxQL error: {result['error']}")
+    rows = []
+    for series in result.get("series", []):
+        for values in series["values"]:
+            rows.append(dict(zip(series["columns"], values)))
+    return rows
+
+
+def alerts_from_sqlite(path: str, since_ms: int, site: str | None, node: str | None) -> list[dict]:
+    if not os.path.exists(path):
+        raise AlertsError(f"no SQLite store at {path}")
+    from gateway.sqlite_sink import SqliteSink
+
+    store = SqliteSink(path)
+    try:
+        rows = store.alerts_since(since_ms, site, node)
+    finally:
+        store.close()
+    return [{**row, "time": row["t_ms"]} for row in rows]
+
+
+def format_table(rows: list[dict]) -> str:
+    cells = [list(COLUMNS)]
+    for row in rows:
+        t = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(row["time"] / 1000)) + "Z"
+        cells.append([t] + [_cell(row.get(c), c in FLOAT_COLUMNS) for c in COLUMNS[1:]])
+    widths = [max(len(r[i]) for r in cells) for i in range(len(COLUMNS))]
+    return "\n".join("  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in cells)
+
+
+def _cell(value: object, is_float: bool) -> str:
+    if value is None:
+        return "-"
+    if is_float and isinstance(value, (int, float)):
+        return f"{value:.2f}"
+    return str(value)
+
+
+def run(args: argparse.Namespace, now_s: float | None = None) -> int:
+    env = dict(os.environ)
+    for flag, name in (("influx_url", "EMBERWATCH_INFLUX_URL"), ("influx_db", "EMBERWATCH_INFLUX_DB"),
+                       ("sqlite", "EMBERWATCH_SQLITE_PATH")):
+        if getattr(args, flag, None):
+            env[name] = getattr(args, flag)
+            if flag == "sqlite":
+                env.pop("EMBERWATCH_INFLUX_URL", None)
+            elif flag == "influx_url":
+                env.pop("EMBERWATCH_SQLITE_PATH", None)
+    try:
+        store = store_from_env(env)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    since_ms = int(((time.time() if now_s is None else now_s) - args.since) * 1000)
+    try:
+        if store.kind == "sqlite":
+            rows = alerts_from_sqlite(store.url, since_ms, args.site, args.node)
+        else:
+            rows = alerts_from_influx(store, since_ms, args.site, args.node)
+    except AlertsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(format_table(rows))
+    print(f"{len(rows)} alert(s) since {time.strftime('%Y-%m-%d %H:%M:%SZ', time.gmtime(since_ms / 1000))}")
+    return 0
