@@ -6,7 +6,13 @@ import argparse
 import dataclasses
 import sys
 
-from simulator.energy.budget import COMPONENTS, NodeConfig, build_node
+from simulator.energy.budget import (
+    COMPONENTS,
+    NodeConfig,
+    build_node,
+    charge_per_inference_mc,
+    charge_per_message_mc,
+)
 from simulator.energy.profiles import Policy, ProfileError, load_catalog
 from simulator.energy.report import lora_duty_cycle, node_life, radio_to_compute_ratio
 
@@ -28,6 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--alerts-per-day", type=float, help="override alerts per day (alert-only policies)")
     parser.add_argument("--heartbeat", type=float, help="override the heartbeat interval in seconds")
     parser.add_argument("--payload-bytes", type=int, help="override the application payload size")
+    parser.add_argument("--radios", metavar="R1,R2,...",
+                        help="also compare these radios on the same node (alert cost, ratio, life per policy)")
     parser.add_argument("--plot", metavar="FILE.png", help="write a stacked-bar + life-curve plot")
     parser.add_argument("--list", action="store_true", help="list the valid component names and exit")
 
@@ -62,7 +70,8 @@ def _check_numbers(args: argparse.Namespace) -> list[str]:
 def _check_names(args: argparse.Namespace) -> list[str]:
     """Every unknown name at once, each with the valid ones."""
     cat = load_catalog()
-    lookups = [(cat.node, args.node), (cat.mcu, args.mcu), (cat.sensor, args.sensor), (cat.radio, args.radio),
+    radios = [(cat.radio, r) for r in (args.radios.split(",") if args.radios else [])]
+    lookups = radios + [(cat.node, args.node), (cat.mcu, args.mcu), (cat.sensor, args.sensor), (cat.radio, args.radio),
                (cat.battery, args.battery), (cat.policy, args.policy)]
     problems = []
     for lookup, name in lookups:
@@ -121,9 +130,23 @@ def render_comparison(node: NodeConfig, policies: list[Policy], interval_s: floa
     return "\n".join(lines)
 
 
-def render_headline(node: NodeConfig, policy: Policy) -> str:
-    from simulator.energy.budget import charge_per_inference_mc, charge_per_message_mc
+def render_radio_comparison(args: argparse.Namespace, policies: list[Policy], payload_bytes: int) -> str:
+    """One row per radio on the same node: what an alert costs and what each policy lives."""
+    names = [p.name for p in policies]
+    lines = [f"{'radio':<14} {'alert mJ':>9} {'infer uJ':>9} {'radio/compute':>14} "
+             + " ".join(f"{n + ' y':>12}" for n in names)]
+    for radio in args.radios.split(","):
+        node = build_node(args.node, mcu=args.mcu, sensor=args.sensor, radio=radio, battery=args.battery,
+                          runtime=args.runtime, mcu_wait=args.mcu_wait)
+        msg_mj = charge_per_message_mc(node, payload_bytes) * node.supply_v
+        inf_uj = charge_per_inference_mc(node) * node.supply_v * 1000
+        ratio = f"{msg_mj * 1000 / inf_uj:>13.0f}x" if inf_uj > 0 else f"{'-':>14}"
+        lives = " ".join(f"{node_life(node, p, args.interval).life_years:>12.2f}" for p in policies)
+        lines.append(f"{radio:<14} {msg_mj:>9.2f} {inf_uj:>9.1f} {ratio} {lives}")
+    return "\n".join(lines)
 
+
+def render_headline(node: NodeConfig, policy: Policy) -> str:
     if node.macs_per_inference == 0:
         return "no inference on this node (macs_per_inference = 0)"
     msg_mc = charge_per_message_mc(node, policy.payload_bytes)
@@ -152,7 +175,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         text = "\n\n".join([render_breakdown(node, policy, args.interval),
                             render_comparison(node, policies, args.interval),
-                            render_headline(node, policy)])
+                            render_headline(node, policy)]
+                           + ([render_radio_comparison(args, policies, policy.payload_bytes)] if args.radios else []))
     except (ProfileError, ValueError) as exc:
         return _fail([str(exc)])
     print(text)

@@ -80,3 +80,13 @@ def test_console_script_exit_code() -> None:
     good = subprocess.run([sys.executable, "-m", "emberwatch.cli", "battery"],
                           check=False, capture_output=True, text=True, timeout=60)
     assert good.returncode == 0 and "battery life:" in good.stdout
+
+
+def test_radio_comparison_table(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["battery", "--radios", "lora-sf7,lora-sf12,wifi-mqtt"]) == 0
+    rows = {line.split()[0]: line.split() for line in capsys.readouterr().out.splitlines()
+            if line.startswith(("lora-sf7 ", "lora-sf12 ", "wifi-mqtt "))}
+    assert set(rows) == {"lora-sf7", "lora-sf12", "wifi-mqtt"}
+    # A longer time on air costs more per alert and shortens streaming life.
+    assert float(rows["lora-sf7"][1]) < float(rows["lora-sf12"][1])
+    assert float(rows["lora-sf7"][4]) > float(rows["lora-sf12"][4])
