@@ -8,6 +8,7 @@ and double-precision floats; see ../shared/DESIGN.md.
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 import subprocess
@@ -47,11 +48,14 @@ def package_files(root: Path = PROJECT_ROOT, package: str = "edge_node") -> dict
 
 
 def run_micropython(script: str, files: dict[str, str] | None = None, heapsize: int = 4 * 1024 * 1024,
-                    timeout_s: float = 300) -> str:
-    """Run `script` on MicroPython with edge_node in /lib plus `files`; return its stdout."""
-    all_files = package_files()
+                    timeout_s: float = 300, binary_files: dict[str, bytes] | None = None,
+                    with_sources: bool = True) -> str:
+    """Run `script` on MicroPython with edge_node's sources in /lib (unless with_sources is False)
+    plus `files` (text) and `binary_files` (e.g. compiled .mpy); return its stdout."""
+    all_files = package_files() if with_sources else {}
     all_files.update(files or {})
-    request = json.dumps({"files": all_files, "script": script, "heapsize": heapsize})
+    encoded = {path: base64.b64encode(data).decode() for path, data in (binary_files or {}).items()}
+    request = json.dumps({"files": all_files, "binary_files": encoded, "script": script, "heapsize": heapsize})
     done = subprocess.run(["node", str(RUNNER_DIR / "run.mjs")], input=request, capture_output=True,
                           text=True, cwd=RUNNER_DIR, timeout=timeout_s)
     if done.returncode != 0:

@@ -1,7 +1,8 @@
 // Runs one MicroPython script on the WebAssembly port of real MicroPython.
 //
 // Reads a JSON request on stdin: {"files": {"/lib/pkg/mod.py": "source", ...},
-// "script": "python source", "heapsize": bytes}. Writes every file into the
+// "binary_files": {"/lib/pkg/mod.mpy": "base64", ...}, "script": "python source",
+// "heapsize": bytes}. Writes every file into the
 // in-memory filesystem (so packages import as they would from a board's /lib),
 // runs the script and passes its print output through to stdout. Exits 1 with
 // the MicroPython traceback on stderr when the script raises.
@@ -39,6 +40,10 @@ const mp = await loadMicroPython({
 for (const [path, source] of Object.entries(request.files || {})) {
   makeDirs(mp.FS, path);
   mp.FS.writeFile(path, source);
+}
+for (const [path, b64] of Object.entries(request.binary_files || {})) {
+  makeDirs(mp.FS, path);
+  mp.FS.writeFile(path, new Uint8Array(Buffer.from(b64, "base64")));
 }
 let code = 0;
 try {
