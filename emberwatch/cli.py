@@ -11,6 +11,7 @@ import sys
 
 COMMANDS = {
     "demo": "simulator.demo_command",
+    "firmware": "edge_node.firmware_command",
     "gateway": "gateway.command",
     "alerts": "gateway.alerts_command",
     "battery": "simulator.energy.command",
