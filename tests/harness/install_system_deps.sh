@@ -14,3 +14,9 @@ if [ ${#need[@]} -gt 0 ]; then
   $sudo apt-get install -y -qq --no-install-recommends "${need[@]}"
 fi
 # The packages start system-wide services on the default ports; the tests never use those.
+# Real MicroPython (WebAssembly port) for the edge-node tests, pinned by its package-lock.json.
+mp_runner="$(cd "$(dirname "$0")" && pwd)/micropython"
+if [ ! -f "$mp_runner/node_modules/@micropython/micropython-webassembly-pyscript/micropython.mjs" ]; then
+  echo "installing the MicroPython runner (npm ci in $mp_runner)"
+  (cd "$mp_runner" && npm ci --no-audit --no-fund --loglevel=error)
+fi
