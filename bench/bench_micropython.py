@@ -1,0 +1,225 @@
+"""Edge-node figures on real MicroPython (WebAssembly port under node):
+
+1. per-inference time and bytes allocated (`time.ticks_us`, `gc.mem_alloc()` deltas) for the int8
+   autoencoder alone, the whole pipeline step (features + model + detector), and one full wake
+   of the firmware's wake cycle with fake hardware;
+2. one simulated day at the default settings (edge_node/config.example.json) of quiet air through
+   the real wake cycle and the real MqttRadio, over a umqtt stand-in that counts MQTT 3.1.1 bytes:
+   wakes per day, radio sessions, messages and bytes sent per day.
+
+    .venv/bin/python bench/bench_micropython.py
+
+The wasm port's ticks have 1 ms resolution, so times are totals over many calls divided by the
+count. Model: the trained default when edge_node/core/model_weights.py exists, and always a
+random int8 model of the same 6-8-3-8-6 shape (tests/edge_node/random_model.py).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import statistics
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.edge_node import traces  # noqa: E402
+from tests.edge_node.random_model import random_weights_source  # noqa: E402
+from tests.harness.micropython import run_micropython, unavailable_reason  # noqa: E402
+
+HELPERS = ROOT / "tests" / "edge_node"
+
+INFERENCE_SCRIPT = """
+import gc, time
+from edge_node.core.scoring import Int8Autoencoder
+from edge_node.core.pipeline import NodePipeline, default_pipeline
+from edge_node.core.detector import Detector
+from edge_node.core.features import gas_index_q8
+import parity_run
+MODEL = %(model)r
+if MODEL == "random":
+    import random_weights as w
+    pipe = NodePipeline(Int8Autoencoder.from_module(w), Detector(w.THRESHOLD, w.DEBOUNCE_K, w.DEBOUNCE_N, w.COOLDOWN_S))
+else:
+    pipe = default_pipeline()
+rows = parity_run.read_trace('/data/trace.csv')
+feats = []
+for r in rows:
+    feats.append(pipe.step(r[0] * 1000, 60, r[1], r[2], gas_index_q8(r[3], r[4]))[2])
+scorer = pipe.scorer
+N = len(feats)
+REPEAT = %(repeat)d
+
+def timed(fn):
+    gc.collect()
+    t0 = time.ticks_us()
+    for _ in range(REPEAT):
+        for f in feats:
+            fn(f)
+    return time.ticks_diff(time.ticks_us(), t0) / (REPEAT * N)
+
+def alloc(fn):
+    total = 0
+    for f in feats[:50]:
+        gc.collect()
+        a0 = gc.mem_alloc()
+        fn(f)
+        total += gc.mem_alloc() - a0
+    return total // 50
+
+step_pipe = NodePipeline(scorer, Detector(scorer.threshold, 2, 3, 600))
+state = [0]
+def step(f):
+    state[0] += 60000
+    step_pipe.step(state[0], 60, 2000 + f[0], 5000 + f[2], -4000 + f[4])
+
+print("score_us", timed(scorer.score), "score_bytes", alloc(scorer.score))
+print("step_us", timed(step), "step_bytes", alloc(step))
+print("macs", scorer.macs() if hasattr(scorer, "macs") else 0)
+"""
+
+DAY_SCRIPT = """
+import gc, time
+from edge_node.core.pipeline import default_pipeline
+from edge_node.radio import MqttRadio
+from edge_node.wake import WakeCycle
+from fakes import FakeClock, FixedBattery, MemoryStore, TraceSensor
+from edge_node.config import parse_config
+import json, parity_run
+
+class FakeWlan:
+    def __init__(self):
+        self.on = False
+    def active(self, on=None):
+        if on is not None:
+            self.on = on
+        return self.on
+    def isconnected(self):
+        return self.on
+    def connect(self, ssid, password):
+        pass
+
+def varint_len(n):
+    size = 1
+    while n >= 128:
+        n >>= 7
+        size += 1
+    return size
+
+def packet(remaining):
+    return 1 + varint_len(remaining) + remaining
+
+class CountingUmqtt:
+    # umqtt.simple.MQTTClient's surface; counts the MQTT 3.1.1 bytes each call puts on the wire.
+    up_bytes = 0
+    down_bytes = 0
+    publishes = 0
+    payload_bytes = 0
+    def __init__(self, client_id, host, port, user, password, keepalive):
+        self.client_id, self.user, self.password = client_id, user, password
+        self.will = None
+    def set_last_will(self, topic, msg, retain, qos):
+        self.will = (topic, msg)
+    def connect(self):
+        n = 10 + 2 + len(self.client_id)
+        if self.will:
+            n += 2 + len(self.will[0]) + 2 + len(self.will[1])
+        if self.user:
+            n += 2 + len(self.user) + 2 + len(self.password or "")
+        CountingUmqtt.up_bytes += packet(n)
+        CountingUmqtt.down_bytes += 4  # CONNACK
+    def publish(self, topic, msg, retain, qos):
+        CountingUmqtt.up_bytes += packet(2 + len(topic) + (2 if qos else 0) + len(msg))
+        CountingUmqtt.down_bytes += 4 if qos else 0  # PUBACK
+        CountingUmqtt.publishes += 1
+        CountingUmqtt.payload_bytes += len(msg)
+    def disconnect(self):
+        CountingUmqtt.up_bytes += 2
+
+cfg = parse_config(json.loads(open('/data/config.json').read()))
+rows = parity_run.read_trace('/data/trace.csv')
+readings = [(r[1], r[2], 101325, r[3]) for r in rows]
+readings = readings + readings[::-1]  # ping-pong: quiet air without a jump at the wrap
+clock = FakeClock(1780000000000)
+radio = MqttRadio(cfg, FakeWlan(), CountingUmqtt)
+store, seq_store, sensor = MemoryStore(2048), MemoryStore(0), TraceSensor(readings)
+wakes = 86400 // cfg.sample_interval_s
+sessions = alerts = 0
+wake_us = 0
+wake_bytes = 0
+for i in range(wakes):
+    gc.collect()
+    a0 = gc.mem_alloc()
+    t0 = time.ticks_us()
+    report = WakeCycle(cfg, default_pipeline(), sensor, FixedBattery(3900), radio, clock, store, seq_store).run()
+    wake_us += time.ticks_diff(time.ticks_us(), t0)
+    wake_bytes += gc.mem_alloc() - a0
+    sessions += 1 if report.radio_used else 0
+    alerts += 1 if report.alert else 0
+    clock.advance_ms(report.sleep_ms)
+print("wakes", wakes, "sessions", sessions, "alerts", alerts, "messages", CountingUmqtt.publishes,
+      "payload_bytes", CountingUmqtt.payload_bytes, "mqtt_up", CountingUmqtt.up_bytes,
+      "mqtt_down", CountingUmqtt.down_bytes, "wake_us", wake_us // wakes, "wake_bytes", wake_bytes // wakes,
+      "state_blob", len(store.blob))
+"""
+
+
+def _files(trace_csv: str) -> dict[str, str]:
+    return {
+        "/lib/parity_run.py": (HELPERS / "parity_run.py").read_text(),
+        "/lib/fakes.py": (HELPERS / "fakes.py").read_text(),
+        "/lib/random_weights.py": random_weights_source(seed=7),
+        "/data/trace.csv": trace_csv,
+        "/data/config.json": (ROOT / "edge_node" / "config.example.json").read_text(),
+    }
+
+
+def _parse(line: str) -> dict[str, float]:
+    parts = line.split()
+    return {parts[i]: float(parts[i + 1]) for i in range(0, len(parts), 2)}
+
+
+def inference(model: str, runs: int = 5) -> dict[str, float]:
+    trace = traces.synthetic()
+    results = []
+    for _ in range(runs):
+        out = run_micropython(INFERENCE_SCRIPT % {"model": model, "repeat": 10}, _files(trace))
+        merged: dict[str, float] = {}
+        for line in out.splitlines():
+            merged.update(_parse(line))
+        results.append(merged)
+    return {k: statistics.median(r[k] for r in results) for k in results[0]}
+
+
+def day() -> dict[str, float]:
+    rows = traces.synthetic().splitlines()
+    quiet = "\n".join(rows[:441]) + "\n"  # header + the 440 samples before the synthetic fire
+    return _parse(run_micropython(DAY_SCRIPT, _files(quiet)).strip().splitlines()[-1])
+
+
+def main() -> int:
+    reason = unavailable_reason()
+    if reason:
+        print("cannot run MicroPython:", reason, file=sys.stderr)
+        return 1
+    models = ["random"]
+    if importlib.util.find_spec("edge_node.core.model_weights") is not None:
+        models.insert(0, "default")
+    results = {m: inference(m) for m in models}
+    for model, r in results.items():
+        print(f"{model} model ({int(r['macs'])} MACs): score {r['score_us']:.1f} us, {int(r['score_bytes'])} B "
+              f"allocated; pipeline step {r['step_us']:.1f} us, {int(r['step_bytes'])} B allocated")
+    d = day()
+    cfg = json.loads((ROOT / "edge_node" / "config.example.json").read_text())
+    print(f"default day (sample {cfg['sample_interval_s']} s, heartbeat {cfg['heartbeat_interval_s']} s, "
+          f"quiet air): {int(d['wakes'])} wakes, {int(d['sessions'])} radio sessions, {int(d['alerts'])} alerts, "
+          f"{int(d['messages'])} messages, {int(d['payload_bytes'])} payload B, MQTT {int(d['mqtt_up'])} B up / "
+          f"{int(d['mqtt_down'])} B down per day; one wake {d['wake_us'] / 1000:.2f} ms compute, "
+          f"{int(d['wake_bytes'])} B allocated; RTC state blob {int(d['state_blob'])} B")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
