@@ -6,6 +6,7 @@ stopped and started again on the same port and data (for outage tests).
 
 from __future__ import annotations
 
+import getpass
 import os
 import shutil
 import signal
@@ -97,6 +98,9 @@ def mosquitto(workdir: Path, port: int | None = None, extra_conf: str = "") -> M
     auth = extra_conf if extra_conf else "allow_anonymous true\n"
     conf.write_text(
         f"listener {port} 127.0.0.1\n"
+        # Started as root, Mosquitto drops to user `mosquitto`, which cannot write the
+        # persistence file in a root-owned temp dir (sessions then vanish on restart).
+        f"user {getpass.getuser()}\n"
         f"persistence true\npersistence_location {workdir / 'data'}/\n"
         "autosave_interval 1\nmax_queued_messages 1000000\nmax_inflight_messages 1000\n"
         "log_dest stdout\nlog_type error\nlog_type warning\n" + auth
