@@ -12,9 +12,12 @@ import sys
 COMMANDS = {
     "demo": "simulator.demo_command",
     "firmware": "edge_node.firmware_command",
+    "train": "training.train_command",
+    "evaluate": "training.evaluate_command",
     "gateway": "gateway.command",
     "alerts": "gateway.alerts_command",
     "battery": "simulator.energy.command",
+    "simulate": "simulator.simulate_command",
 }
 
 

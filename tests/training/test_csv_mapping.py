@@ -1,0 +1,93 @@
+"""User CSVs through a column mapping: good files load, every mistake says what is wrong."""
+
+import math
+
+import numpy as np
+import pytest
+
+from training.csv_mapping import MappingError, load_mapped_csv, parse_column_map
+from training.recordings import featurize, resample_indices
+
+
+def write(tmp_path, text, name="data.csv"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_parse_map_reads_keys_and_gas_kind():
+    cmap = parse_column_map("temperature=T,humidity=RH,gas=R,gas_kind=concentration", label="fire", time="ts")
+    assert (cmap.temperature, cmap.humidity, cmap.gas, cmap.gas_sign) == ("T", "RH", "R", 1)
+    assert parse_column_map("temperature=T,humidity=RH,gas=R").gas_sign == -1  # resistance by default
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("temperature=T,humidity=RH", "lacks gas"),
+    ("temperature=T,humidity=RH,gas=R,pressure=P", "unknown"),
+    ("temperature=T,humidity=RH,gas=R,gas_kind=ppm", "gas_kind 'ppm' unknown"),
+    ("temperature=T,humidity,gas=R", "not KEY=COLUMN"),
+    ("temperature=,humidity=RH,gas=R", "empty column name"),
+])
+def test_bad_maps_are_named(text, fragment):
+    with pytest.raises(MappingError, match=fragment):
+        parse_column_map(text)
+
+
+def test_missing_column_lists_the_real_columns(tmp_path):
+    path = write(tmp_path, "T,RH,R\n20,50,1000\n")
+    with pytest.raises(MappingError) as err:
+        load_mapped_csv(path, parse_column_map("temperature=T,humidity=Hum,gas=R"))
+    assert "'Hum'" in str(err.value) and "columns are: T, RH, R" in str(err.value)
+
+
+def test_non_numeric_cell_gives_row_and_column(tmp_path):
+    path = write(tmp_path, "T,RH,R\n20,50,1000\n21,abc,1000\n")
+    with pytest.raises(MappingError, match=r"'RH' data row 2 is 'abc'"):
+        load_mapped_csv(path, parse_column_map("temperature=T,humidity=RH,gas=R"))
+
+
+def test_missing_file_and_empty_file(tmp_path):
+    cmap = parse_column_map("temperature=T,humidity=RH,gas=R")
+    with pytest.raises(MappingError, match="does not exist"):
+        load_mapped_csv(tmp_path / "nope.csv", cmap)
+    with pytest.raises(MappingError, match="no data rows"):
+        load_mapped_csv(write(tmp_path, "T,RH,R\n"), cmap)
+
+
+def test_zero_resistance_suggests_concentration(tmp_path):
+    path = write(tmp_path, "T,RH,R\n20,50,0\n")
+    with pytest.raises(MappingError, match="gas_kind=concentration"):
+        load_mapped_csv(path, parse_column_map("temperature=T,humidity=RH,gas=R"))
+
+
+def test_sentinel_missing_values_become_gaps_the_node_skips(tmp_path):
+    rows = "\n".join(f"{t},20.5,50,{-200 if t == 60 else 1000}" for t in range(0, 150, 30))
+    path = write(tmp_path, "ts,T,RH,R\n" + rows + "\n")
+    rec = load_mapped_csv(path, parse_column_map("temperature=T,humidity=RH,gas=R", time="ts"),
+                          missing_values=(-200.0,))
+    assert math.isnan(rec.gas_raw[2]) and rec.gas_sign == -1
+    fs = featurize(rec, 30)
+    assert list(fs.t_s) == [0, 30, 90, 120]
+    assert list(fs.dt_s) == [30, 30, 60, 30]  # the gap shows up as a longer real dt
+
+
+def test_labels_and_iso_times(tmp_path):
+    path = write(tmp_path, "when,T,RH,eco2,fire\n2024-06-01 12:00:00,20,50,400,0\n"
+                           "2024-06-01 12:00:30,20,50,900,1\n")
+    cmap = parse_column_map("temperature=T,humidity=RH,gas=eco2,gas_kind=concentration", label="fire", time="when")
+    rec = load_mapped_csv(path, cmap)
+    assert list(rec.label) == [0, 1] and rec.t_s[1] - rec.t_s[0] == 30
+
+
+def test_times_must_increase(tmp_path):
+    path = write(tmp_path, "ts,T,RH,R\n10,20,50,1000\n5,20,50,1000\n")
+    with pytest.raises(MappingError, match="not strictly increasing"):
+        load_mapped_csv(path, parse_column_map("temperature=T,humidity=RH,gas=R", time="ts"))
+
+
+def test_resample_picks_first_row_at_each_tick():
+    t = np.arange(0, 100, 1.0)
+    assert list(resample_indices(t, 30)) == [0, 30, 60, 90]
+    assert list(resample_indices(t, 30, phase_s=5)) == [5, 35, 65, 95]
+    coarse = np.arange(0, 600, 60.0)
+    assert list(resample_indices(coarse, 30)) == list(range(10))  # coarser data keeps every row

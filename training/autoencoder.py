@@ -1,0 +1,112 @@
+"""The Keras autoencoders: a larger teacher and the tiny student nodes run.
+
+Trained on normal data only; the reconstruction error is the anomaly score.
+Distillation trains the student towards the teacher's reconstructions as
+well as the data; magnitude pruning zeroes the smallest weights and
+fine-tunes with the mask held (our own, because tensorflow-model-optimization
+does not support Keras 3). Import this module only from training code: it
+pulls in TensorFlow.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+keras = tf.keras
+
+STUDENT_UNITS = (8, 3, 8)   # 6-8-3-8-6: 144 MACs
+TEACHER_UNITS = (32, 16, 3, 16, 32)
+
+
+def set_determinism(seed: int) -> None:
+    """Same seed, same weights: seeds Python, NumPy and TF, and pins deterministic TF ops."""
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+
+def build_autoencoder(n_features: int, hidden_units: tuple[int, ...], name: str) -> keras.Model:
+    """Dense AE; ReLU on wide layers, linear bottleneck and output (no zero-point clipping there)."""
+    inputs = keras.Input(shape=(n_features,), name="features")
+    x = inputs
+    bottleneck = hidden_units.index(min(hidden_units))
+    for i, units in enumerate(hidden_units):
+        x = keras.layers.Dense(units, activation=None if i == bottleneck else "relu", name=f"dense_{i}")(x)
+    outputs = keras.layers.Dense(n_features, name="reconstruction")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def count_macs(model: keras.Model) -> int:
+    return sum(int(np.prod(layer.kernel.shape)) for layer in model.layers if isinstance(layer, keras.layers.Dense))
+
+
+def _fit(model: keras.Model, x: np.ndarray, y: np.ndarray, epochs: int, batch_size: int, lr: float,
+         progress, label: str, callbacks: list | None = None) -> None:
+    model.compile(optimizer=keras.optimizers.Adam(lr), loss="mse")
+    n_val = max(1, len(x) // 10)  # last contiguous tenth watches for overfitting
+    cb = list(callbacks or []) + [_ProgressCallback(progress, label, epochs)]
+    model.fit(x[:-n_val], y[:-n_val], validation_data=(x[-n_val:], y[-n_val:]), epochs=epochs,
+              batch_size=batch_size, shuffle=True, verbose=0, callbacks=cb)
+
+
+class _ProgressCallback(keras.callbacks.Callback):
+    def __init__(self, progress, label: str, epochs: int) -> None:
+        super().__init__()
+        self.progress, self.label, self.epochs = progress, label, epochs
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        self.progress(f"{self.label} epoch {epoch + 1}/{self.epochs} loss {logs.get('loss', 0):.4f} "
+                      f"val {logs.get('val_loss', 0):.4f}", epoch + 1, self.epochs)
+
+
+def train_plain(x: np.ndarray, hidden_units, epochs: int, progress, name: str, lr: float = 3e-3) -> keras.Model:
+    model = build_autoencoder(x.shape[1], hidden_units, name)
+    _fit(model, x, x, epochs, 256, lr, progress, name)
+    return model
+
+
+def train_distilled(x: np.ndarray, teacher: keras.Model, epochs: int, progress, alpha: float = 0.5,
+                    lr: float = 3e-3) -> keras.Model:
+    """Student target = alpha * data + (1 - alpha) * teacher reconstruction (MSE to a blend = blend of MSEs + const)."""
+    target = alpha * x + (1 - alpha) * np.asarray(teacher(x, training=False))
+    model = build_autoencoder(x.shape[1], STUDENT_UNITS, "student_distilled")
+    _fit(model, x, target.astype(np.float32), epochs, 256, lr, progress, "student (distilled)")
+    return model
+
+
+class _HoldMask(keras.callbacks.Callback):
+    def __init__(self, masks: dict) -> None:
+        super().__init__()
+        self.masks = masks
+
+    def _apply(self) -> None:
+        for layer, mask in self.masks.items():
+            kernel, bias = layer.get_weights()
+            layer.set_weights([kernel * mask, bias])
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._apply()
+
+
+def prune_magnitude(model: keras.Model, x: np.ndarray, sparsity: float, epochs: int, progress,
+                    target: np.ndarray | None = None) -> keras.Model:
+    """Zero the smallest |w| per layer (keeping at least one weight per output), then fine-tune masked."""
+    pruned = keras.models.clone_model(model)
+    pruned.set_weights(model.get_weights())
+    masks = {}
+    for layer in pruned.layers:
+        if not isinstance(layer, keras.layers.Dense):
+            continue
+        kernel, bias = layer.get_weights()
+        k = round(sparsity * kernel.size)
+        cutoff = np.sort(np.abs(kernel).ravel())[k - 1] if k > 0 else -1.0
+        mask = (np.abs(kernel) > cutoff).astype(np.float32)
+        strongest = np.argmax(np.abs(kernel), axis=0)
+        mask[strongest, np.arange(kernel.shape[1])] = 1.0
+        masks[layer] = mask
+        layer.set_weights([kernel * mask, bias])
+    _fit(pruned, x, x if target is None else target, epochs, 256, 1e-3, progress,
+         f"pruned {sparsity:.0%}", [_HoldMask(masks)])
+    _HoldMask(masks)._apply()
+    return pruned

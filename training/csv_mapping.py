@@ -1,0 +1,147 @@
+"""Any labelled or unlabelled sensor CSV, mapped onto a Recording by column names.
+
+`--map temperature=COL,humidity=COL,gas=COL[,gas_kind=resistance|concentration]`
+says which columns hold what; every mistake (unknown key, missing column,
+non-numeric cell) is reported with the row and the columns that do exist.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from edge_node.core.features import GAS_SIGN_CONCENTRATION, GAS_SIGN_RESISTANCE
+from training.recordings import Recording
+
+GAS_KINDS = {"resistance": GAS_SIGN_RESISTANCE, "concentration": GAS_SIGN_CONCENTRATION}
+_REQUIRED_KEYS = ("temperature", "humidity", "gas")
+_MISSING_TEXT = {"", "na", "nan", "null", "none"}
+
+
+class MappingError(ValueError):
+    """A column mapping or CSV that cannot be read as sensor data; the message says why."""
+
+
+@dataclass(frozen=True)
+class ColumnMap:
+    temperature: str
+    humidity: str
+    gas: str
+    gas_sign: int
+    label: str | None = None
+    time: str | None = None
+
+
+def parse_column_map(text: str, label: str | None = None, time: str | None = None) -> ColumnMap:
+    """Parse 'temperature=T,humidity=RH,gas=R[,gas_kind=resistance]' into a ColumnMap."""
+    pairs: dict[str, str] = {}
+    for part in [p for p in text.split(",") if p.strip()]:
+        if "=" not in part:
+            raise MappingError(f"--map entry {part!r} is not KEY=COLUMN")
+        key, col = (s.strip() for s in part.split("=", 1))
+        if key not in _REQUIRED_KEYS + ("gas_kind",):
+            raise MappingError(f"--map key {key!r} unknown; use temperature, humidity, gas, gas_kind")
+        if not col:
+            raise MappingError(f"--map key {key!r} has an empty column name")
+        pairs[key] = col
+    missing = [k for k in _REQUIRED_KEYS if k not in pairs]
+    if missing:
+        raise MappingError(f"--map lacks {', '.join(missing)} (need temperature=COL,humidity=COL,gas=COL)")
+    kind = pairs.get("gas_kind", "resistance")
+    if kind not in GAS_KINDS:
+        raise MappingError(f"gas_kind {kind!r} unknown; use resistance (MOX, falls in smoke) "
+                           "or concentration (eCO2/TVOC, rises in smoke)")
+    return ColumnMap(pairs["temperature"], pairs["humidity"], pairs["gas"], GAS_KINDS[kind], label, time)
+
+
+def read_columns(path: Path, names: list[str]) -> dict[str, list[str]]:
+    """Read the named columns as text, checking they exist (header names are stripped of quotes)."""
+    path = Path(path)
+    if not path.is_file():
+        raise MappingError(f"CSV file {path} does not exist")
+    with path.open(newline="", encoding="utf-8-sig") as f:
+        reader = csv.reader(f)
+        try:
+            header = [h.strip() for h in next(reader)]
+        except StopIteration:
+            raise MappingError(f"{path} is empty") from None
+        absent = [n for n in names if n not in header]
+        if absent:
+            raise MappingError(f"{path.name} has no column {', '.join(map(repr, absent))}; "
+                               f"columns are: {', '.join(header)}")
+        # Some exports (e.g. R's write.csv) give data rows one more cell than the header.
+        cols: dict[str, list[str]] = {n: [] for n in names}
+        for line_no, row in enumerate(reader, start=2):
+            if not row:
+                continue
+            offset = len(row) - len(header)
+            if offset < 0:
+                raise MappingError(f"{path.name} line {line_no}: {len(row)} cells, header has {len(header)}")
+            for n in names:
+                cols[n].append(row[header.index(n) + offset])
+    return cols
+
+
+def to_float_array(values: list[str], column: str, source: str,
+                   missing_values: tuple[float, ...] = ()) -> np.ndarray:
+    """Numbers from text; empty/NA and the given sentinel values become NaN."""
+    out = np.empty(len(values))
+    for i, text in enumerate(values):
+        t = text.strip()
+        if t.lower() in _MISSING_TEXT:
+            out[i] = math.nan
+            continue
+        try:
+            v = float(t)
+        except ValueError:
+            raise MappingError(f"{source}: column {column!r} data row {i + 1} is {text!r}, not a number") from None
+        out[i] = math.nan if v in missing_values else v
+    return out
+
+
+def parse_times_s(values: list[str], column: str, source: str) -> np.ndarray:
+    """Epoch seconds from numbers or ISO-like date-times ('2015-02-04 17:51:00')."""
+    try:
+        out = np.array([float(v) for v in values])
+    except ValueError:
+        out = np.empty(len(values))
+        for i, text in enumerate(values):
+            try:
+                out[i] = datetime.fromisoformat(text.strip()).timestamp()
+            except ValueError:
+                raise MappingError(f"{source}: time column {column!r} data row {i + 1} is {text!r}; "
+                                   "use epoch seconds or ISO 8601 date-times") from None
+    if np.any(np.diff(out) <= 0):
+        raise MappingError(f"{source}: time column {column!r} is not strictly increasing")
+    return out
+
+
+def load_mapped_csv(path: Path, cmap: ColumnMap, row_interval_s: float = 1.0,
+                    missing_values: tuple[float, ...] = ()) -> Recording:
+    """A user CSV as a Recording; without a time column rows are row_interval_s apart."""
+    names = [cmap.temperature, cmap.humidity, cmap.gas]
+    names += [c for c in (cmap.label, cmap.time) if c and c not in names]
+    cols = read_columns(path, names)
+    src = Path(path).name
+    n = len(cols[cmap.temperature])
+    if n == 0:
+        raise MappingError(f"{src} has a header but no data rows")
+    t_s = parse_times_s(cols[cmap.time], cmap.time, src) if cmap.time else np.arange(n) * row_interval_s
+    label = None
+    if cmap.label:
+        raw = to_float_array(cols[cmap.label], cmap.label, src)
+        if np.isnan(raw).any():
+            raise MappingError(f"{src}: label column {cmap.label!r} has empty cells")
+        label = (raw > 0).astype(np.int64)
+    gas = to_float_array(cols[cmap.gas], cmap.gas, src, missing_values)
+    if np.nanmin(gas) <= 0 and cmap.gas_sign == GAS_SIGN_RESISTANCE:
+        raise MappingError(f"{src}: gas column {cmap.gas!r} has values <= 0, impossible for a resistance; "
+                           "is it a concentration (gas_kind=concentration)?")
+    return Recording(src, t_s, to_float_array(cols[cmap.temperature], cmap.temperature, src, missing_values),
+                     to_float_array(cols[cmap.humidity], cmap.humidity, src, missing_values), gas,
+                     cmap.gas_sign, label, provenance=f"user CSV {path}")

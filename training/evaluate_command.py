@@ -1,0 +1,101 @@
+"""`emberwatch evaluate`: score the committed int8 model (no TensorFlow) on real data or any CSV.
+
+Default: the held-out real test blocks and normal sets of the training plan.
+With `--csv FILE --map temperature=COL,humidity=COL,gas=COL[,gas_kind=...]`
+any labelled or unlabelled recording goes through the same column mapping,
+the node's own features and its calibrated detector.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+HELP = "Evaluate the int8 model (AUC, false alerts per node-day, detection delay) on real data or a CSV."
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from training.real_data import default_data_dir
+
+    parser.add_argument("--weights-module", type=Path,
+                        default=PROJECT_ROOT / "edge_node" / "core" / "model_weights.py",
+                        help="generated weights module to evaluate")
+    parser.add_argument("--data-dir", type=Path, default=default_data_dir())
+    parser.add_argument("--csv", type=Path, help="evaluate on this CSV instead of the default test sets")
+    parser.add_argument("--map", dest="column_map",
+                        help="temperature=COL,humidity=COL,gas=COL[,gas_kind=resistance|concentration]")
+    parser.add_argument("--label", help="CSV column with 1 = fire/smoke, 0 = normal")
+    parser.add_argument("--time", help="CSV column with epoch seconds or ISO date-times")
+    parser.add_argument("--row-interval-s", type=float, default=1.0, help="row spacing when there is no --time")
+    parser.add_argument("--missing", type=float, action="append", default=[],
+                        help="sentinel value meaning 'missing' (repeatable), e.g. --missing -200")
+    parser.add_argument("--quick", action="store_true", help="small default test plan")
+
+
+def load_weights_module(path: Path):
+    if not path.is_file():
+        raise FileNotFoundError(f"weights module {path} not found; run `emberwatch train` first")
+    spec = importlib.util.spec_from_file_location("emberwatch_eval_weights", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def methods_for(weights) -> list:
+    from edge_node.core.scoring import Int8Autoencoder, RiseRule
+    from training.evaluation import Method
+    from training.metrics import DetectorSettings
+    from training.scorers import int8_scorer, rise_rule_scorer
+
+    k, n, cool = weights.DEBOUNCE_K, weights.DEBOUNCE_N, weights.COOLDOWN_S
+    return [Method("int8 autoencoder", int8_scorer(Int8Autoencoder.from_module(weights)),
+                   DetectorSettings(weights.THRESHOLD, k, n, cool)),
+            Method("RiseRule (static)", rise_rule_scorer(), DetectorSettings(RiseRule().threshold, k, n, cool))]
+
+
+def csv_sets(args, interval_s: int):
+    from training.csv_mapping import load_mapped_csv, parse_column_map
+    from training.recordings import FeatureSeries, featurize
+
+    if not args.column_map:
+        raise SystemExit("--csv needs --map temperature=COL,humidity=COL,gas=COL[,gas_kind=...]")
+    cmap = parse_column_map(args.column_map, label=args.label, time=args.time)
+    fs = featurize(load_mapped_csv(args.csv, cmap, args.row_interval_s, tuple(args.missing)), interval_s)
+    if fs.label is None:
+        return [], {"csv": [fs]}
+    normal = fs.label == 0
+    quiet = FeatureSeries(fs.name + " (label 0 rows)", fs.t_s[normal], fs.features[normal], fs.readings[normal],
+                          fs.dt_s[normal], fs.label[normal])
+    return [fs], {"csv label-0 rows": [quiet]}
+
+
+def run(args: argparse.Namespace) -> int:
+    from training.csv_mapping import MappingError
+    from training.real_data import DataMissing
+
+    try:
+        weights = load_weights_module(args.weights_module)
+        interval_s = int(getattr(weights, "SAMPLE_INTERVAL_S", 30))
+        if args.csv:
+            labelled, normal = csv_sets(args, interval_s)
+        else:
+            from training.dataset import SplitPlan, build_splits
+            plan = SplitPlan(interval_s=interval_s, phases=min(30, interval_s))
+            splits = build_splits(args.data_dir, plan.quick() if args.quick else plan)
+            labelled, normal = splits.test_labelled, splits.test_normal
+    except (MappingError, DataMissing, FileNotFoundError) as exc:
+        print(f"emberwatch evaluate: {exc}", file=sys.stderr)
+        return 2
+    from training.evaluation import evaluate_method
+
+    results = {}
+    for method in methods_for(weights):
+        prefixes = ("smoke_A_alarm", "smoke_F") if not args.csv else ("",)
+        results[method.name] = evaluate_method(method, labelled, normal, prefixes)
+    print(json.dumps(results, indent=2, default=str))
+    return 0

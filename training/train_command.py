@@ -1,0 +1,92 @@
+"""`emberwatch train`: real sensor data in, deployable int8 model out (one command).
+
+With the default seed this reproduces the committed model: models/*.tflite,
+the C array, models/model_card.json and edge_node/core/model_weights.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+HELP = "Train, quantize (int8), calibrate, evaluate and export the node autoencoder."
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SEED = 7
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from training.real_data import default_data_dir
+
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
+                        help=f"random seed (default {DEFAULT_SEED} reproduces the committed model)")
+    parser.add_argument("--data-dir", type=Path, default=default_data_dir(), help="the shared real data folder")
+    parser.add_argument("--models-dir", type=Path, default=PROJECT_ROOT / "models")
+    parser.add_argument("--weights-module", type=Path,
+                        default=PROJECT_ROOT / "edge_node" / "core" / "model_weights.py")
+    parser.add_argument("--report", type=Path, default=PROJECT_ROOT / "docs" / "model_report.md",
+                        help="markdown report path (ROC PNG beside it)")
+    parser.add_argument("--no-report", action="store_true")
+    parser.add_argument("--interval-s", type=int, default=30, help="node sampling interval the model is calibrated for")
+    parser.add_argument("--deploy", choices=("plain", "distilled", "pruned"), default="distilled",
+                        help="which student becomes the deployed int8 model")
+    parser.add_argument("--prune-sparsity", type=float, default=0.5, help="fraction of weights pruned (magnitude)")
+    parser.add_argument("--teacher-epochs", type=int, default=30)
+    parser.add_argument("--student-epochs", type=int, default=60)
+    parser.add_argument("--target-false-alerts", type=float, default=0.05,
+                        help="false alerts per node-day allowed on held-back normal data")
+    parser.add_argument("--debounce", default="2/3", help="k/n: alert when k of the last n samples are over")
+    parser.add_argument("--cooldown-s", type=int, default=600)
+    parser.add_argument("--quick", action="store_true", help="small data plan (for tests; not the committed model)")
+    parser.add_argument("--quiet", action="store_true")
+
+
+def config_from_args(args: argparse.Namespace):
+    from training.dataset import SplitPlan
+    from training.train_pipeline import TrainConfig
+
+    try:
+        k, n = (int(v) for v in args.debounce.split("/"))
+    except ValueError:
+        raise SystemExit(f"--debounce must look like 2/3, got {args.debounce!r}") from None
+    if not 1 <= k <= n <= 30:
+        raise SystemExit("--debounce needs 1 <= k <= n <= 30")
+    if not 0.0 <= args.prune_sparsity < 1.0:
+        raise SystemExit("--prune-sparsity must be in [0, 1)")
+    plan = SplitPlan(interval_s=args.interval_s, phases=min(30, args.interval_s))
+    if args.quick:
+        plan = plan.quick()
+    command = "emberwatch train" + ("" if args.seed == DEFAULT_SEED else f" --seed {args.seed}")
+    return TrainConfig(data_dir=args.data_dir, models_dir=args.models_dir, weights_module=args.weights_module,
+                       report_path=None if args.no_report else args.report, seed=args.seed, plan=plan,
+                       teacher_epochs=args.teacher_epochs, student_epochs=args.student_epochs,
+                       prune_sparsity=args.prune_sparsity, deploy=args.deploy,
+                       target_false_alerts_per_node_day=args.target_false_alerts, debounce_k=k, debounce_n=n,
+                       cooldown_s=args.cooldown_s, command=command)
+
+
+def run(args: argparse.Namespace) -> int:
+    import os
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TF's C++ chatter off the progress display
+    from training.progress import Progress
+    from training.real_data import DataMissing
+
+    cfg = config_from_args(args)
+    progress = Progress(6, quiet=args.quiet)
+    try:
+        from training.train_pipeline import run_training
+        card = run_training(cfg, progress)
+    except DataMissing as exc:
+        print(f"emberwatch train: {exc}", file=sys.stderr)
+        return 2
+    m = card["metrics"]["int8 autoencoder (deployed)"]
+    print(json.dumps({"threshold": card["threshold"], "macs": card["macs_per_inference"],
+                      "tflite_bytes": card["tflite_bytes"], "auc_labels_as_given": m["auc_labels_as_given"]["roc_auc"],
+                      "auc_strong_event": m["auc_strong_event"]["roc_auc"],
+                      "false_alerts_per_node_day": m["false_alerts_per_node_day"],
+                      "events": m["events"], "parity": card["parity_litert_builtin_ref"],
+                      "seconds": round(progress.elapsed_s(), 1), "written": card["written"]}, indent=2))
+    return 0
