@@ -71,7 +71,7 @@ def target(ref: str, query: str, fmt: str = "table", alias: str | None = None) -
 def panel(kind: str, title: str, description: str, grid: tuple[int, int, int, int], targets: list[dict],
           **extra: object) -> dict:
     x, y, w, h = grid
-    p = {"type": kind, "title": title, "description": description, "datasource": DS,
+    p: dict[str, object] = {"type": kind, "title": title, "description": description, "datasource": DS,
          "gridPos": {"x": x, "y": y, "w": w, "h": h}, "targets": targets}
     p.update(extra)
     return p

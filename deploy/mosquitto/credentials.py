@@ -51,7 +51,7 @@ def hash_password(password: str, salt: bytes | None = None, iterations: int = PB
     """Mosquitto 2.x password hash: $7$<iterations>$<b64 salt>$<b64 PBKDF2-SHA512>."""
     salt = secrets.token_bytes(SALT_BYTES) if salt is None else salt
     digest = hashlib.pbkdf2_hmac("sha512", password.encode(), salt, iterations, 64)
-    return "$7${}${}${}".format(iterations, base64.b64encode(salt).decode(), base64.b64encode(digest).decode())
+    return f"$7${iterations}${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
 
 
 def node_username(site: str, node: str) -> str:

@@ -9,7 +9,6 @@ the tests can say exactly which rows each dashboard query must return.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -39,12 +38,8 @@ def broker_conf_for_test(auth_dir: Path) -> str:
     harness_owned = ("listener", "persistence", "persistence_location", "autosave_interval", "log_dest")
     kept = [line for line in BROKER_CONF.read_text().splitlines()
             if line.strip() and not line.startswith("#") and line.split()[0] not in harness_owned]
-    conf = "\n".join(kept).replace("/mosquitto/auth/", f"{auth_dir}/") + "\n"
-    if os.geteuid() == 0:
-        # As root, mosquitto drops to user "mosquitto", which cannot enter pytest's 0700 temp dirs.
-        # (In the container the auth files are 0644 in a mount that user can read.)
-        conf += "user root\n"
-    return conf
+    # The harness runs the broker as the current user, so it can read the 0644 auth files.
+    return "\n".join(kept).replace("/mosquitto/auth/", f"{auth_dir}/") + "\n"
 
 
 @pytest.fixture(scope="session")
@@ -146,9 +141,13 @@ def filled_influx(deploy_broker: tuple[servers.ManagedServer, Path],
     env = {"EMBERWATCH_MQTT_URL": f"mqtt://127.0.0.1:{broker.port}", "EMBERWATCH_MQTT_USERNAME": "gateway",
            "EMBERWATCH_MQTT_PASSWORD": GATEWAY_PASSWORD, "EMBERWATCH_SITE": "+",
            "EMBERWATCH_MQTT_CLIENT_ID": "gw-deploy-dashboards", "EMBERWATCH_INFLUX_URL":
-           f"http://127.0.0.1:{influx_server.port}", "EMBERWATCH_INFLUX_DB": DB}
+           f"http://127.0.0.1:{influx_server.port}", "EMBERWATCH_INFLUX_DB": DB,
+           # The fleet backfills two days in seconds; a liveness timeout that long keeps the
+           # gateway from calling that history "missed heartbeats" while it streams in.
+           "EMBERWATCH_HEARTBEAT_INTERVAL_S": str(DAY_MS // 1000)}
     for n in FLEET:  # every node's login first, then one reload, as an operator would
         _add_login(auth_dir, n)
+    assert broker.proc is not None
     broker.proc.send_signal(signal.SIGHUP)  # what `docker compose kill -s SIGHUP mosquitto` sends
     with running_gateway(env) as gateway:
         servers.wait_until(lambda: gateway.wait_subscribed(0.1), 15, "gateway subscription")
@@ -168,7 +167,9 @@ def filled_influx(deploy_broker: tuple[servers.ManagedServer, Path],
             if n.dies:
                 # Close the socket without DISCONNECT: the broker must publish the last will.
                 client.loop_stop()
-                client.socket().close()
+                sock = client.socket()
+                assert sock is not None
+                sock.close()
                 pub.last_state[(n.site, n.node)] = "offline"
                 expected += 1
             else:

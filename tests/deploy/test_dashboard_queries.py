@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from itertools import pairwise
 
 import pytest
 import yaml
@@ -125,7 +126,7 @@ def expect_days_left(pub, ok):
         if not ok(key):
             continue
         means = _bucket_means(hbs)
-        slopes = [(m1 - m0) / ((t1 - t0) / DAY_MS) for (t0, m0), (t1, m1) in zip(means, means[1:])]
+        slopes = [(m1 - m0) / ((t1 - t0) / DAY_MS) for (t0, m0), (t1, m1) in pairwise(means)]
         slope = sum(slopes) / len(slopes)
         # InfluxQL defines x / 0 as 0: a node that is not draining shows 0, mapped to "not draining".
         days = (means[-1][1] - EMPTY_MV) / -slope if slope else 0
