@@ -4,6 +4,8 @@ set -euo pipefail
 need=()
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
 command -v influxd >/dev/null 2>&1 || need+=(influxdb)
+# mosquitto_pub: the compose broker healthcheck is tested with it (tests/deploy).
+command -v mosquitto_pub >/dev/null 2>&1 || need+=(mosquitto-clients)
 command -v node >/dev/null 2>&1 || need+=(nodejs npm)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing Debian packages: ${need[*]}"
