@@ -33,7 +33,8 @@ class BatteryLedger:
         self.sleep_ma = sleep_current_ua(any_node) / 1000.0
         self.self_discharge_ma = self_discharge_mah_per_day(self.battery) * MC_PER_MAH / 86400.0
         self.wake_mc = sum(charge_per_wake_mc(any_node, runs_inference=True).values())
-        self.message_mc = np.array([charge_per_message_mc(per_sf[int(s)], MESSAGE_PAYLOAD_BYTES) for s in sf])
+        mc_by_sf = {s: charge_per_message_mc(node, MESSAGE_PAYLOAD_BYTES) for s, node in per_sf.items()}
+        self.message_mc = np.array([mc_by_sf[s] for s in sf.tolist()])
         self.remaining_mc = self.usable_mc * np.asarray(start_fraction, dtype=np.float64)
         self.start_mc = self.remaining_mc.copy()
         self.used_mc = {"sleep": np.zeros(len(sf)), "sample": np.zeros(len(sf)), "radio": np.zeros(len(sf))}
@@ -45,15 +46,16 @@ class BatteryLedger:
         self.used_mc["sample"] += np.where(sampled, self.wake_mc, 0.0)
         self.remaining_mc -= sleep + np.where(sampled, self.wake_mc, 0.0)
 
-    def message(self, node: int) -> None:
-        self.used_mc["radio"][node] += self.message_mc[node]
-        self.remaining_mc[node] -= self.message_mc[node]
+    def messages(self, nodes: np.ndarray) -> None:
+        """One uplink for each listed node (each node at most once per call)."""
+        self.used_mc["radio"][nodes] += self.message_mc[nodes]
+        self.remaining_mc[nodes] -= self.message_mc[nodes]
 
     def empty(self) -> np.ndarray:
         return self.remaining_mc <= 0
 
-    def voltage_mv(self) -> np.ndarray:
-        soc = np.clip(self.remaining_mc / self.usable_mc, 0.0, 1.0)
+    def voltage_mv(self, nodes: np.ndarray) -> np.ndarray:
+        soc = np.clip(self.remaining_mc[nodes] / self.usable_mc, 0.0, 1.0)
         return np.rint(CUTOFF_MV + (FRESH_MV - CUTOFF_MV) * soc ** 0.7).astype(np.int64)
 
     def projected_life_days(self, elapsed_s: float) -> np.ndarray:
@@ -62,8 +64,11 @@ class BatteryLedger:
         per_day = drawn / max(elapsed_s, 1.0) * 86400.0
         return np.where(per_day > 0, self.start_mc / np.maximum(per_day, 1e-12), np.inf)
 
-    def summary(self, elapsed_s: float) -> dict:
-        life = self.projected_life_days(elapsed_s)
+    def summary(self, elapsed_s: float, alive: np.ndarray) -> dict:
+        """Totals for all nodes; life projections for the nodes still alive at the end."""
+        life = self.projected_life_days(elapsed_s)[alive]
+        if life.size == 0:
+            life = np.array([0.0])
         used = {k: float(v.sum() / MC_PER_MAH) for k, v in self.used_mc.items()}
         return {"battery": self.battery.name, "usable_mah": round(self.usable_mc / MC_PER_MAH, 1),
                 "used_mah_total_by_part": {k: round(v, 3) for k, v in used.items()},

@@ -13,19 +13,28 @@ from edge_node.core.features import _EMA_FRAC_BITS, TAU_FAST_S, TAU_MID_S, TAU_S
 _TAUS_S = (TAU_FAST_S, TAU_MID_S, TAU_SLOW_S)
 
 
-def log2_q8(values: np.ndarray) -> np.ndarray:
-    """Vector edge_node.core.features.log2_q8 (floor(log2(v) * 256), mantissa squaring)."""
-    v = np.maximum(np.asarray(values, dtype=np.int64), 1)
-    exponent = np.frexp(v.astype(np.float64))[1].astype(np.int64) - 1  # exact below 2**53
-    m = np.where(exponent >= 15, v >> np.maximum(exponent - 15, 0), v << np.maximum(15 - exponent, 0))
-    frac = np.zeros_like(v)
-    for _ in range(8):
+def _fraction_table() -> np.ndarray:
+    """log2_q8's 8 fraction bits depend only on the 16-bit Q15 mantissa: tabulate all 32768."""
+    m0 = np.arange(1 << 15, 1 << 16, dtype=np.int64)
+    m, frac = m0.copy(), np.zeros_like(m0)
+    for _ in range(8):  # the core's squaring loop, once, for every mantissa
         m = (m * m) >> 15
         frac <<= 1
         big = m >= (1 << 16)
         m = np.where(big, m >> 1, m)
         frac |= big.astype(np.int64)
-    return (exponent << 8) | frac
+    return frac
+
+
+_FRACTION = _fraction_table()
+
+
+def log2_q8(values: np.ndarray) -> np.ndarray:
+    """Vector edge_node.core.features.log2_q8 (floor(log2(v) * 256), mantissa squaring)."""
+    v = np.maximum(np.asarray(values, dtype=np.int64), 1)
+    exponent = np.frexp(v.astype(np.float64))[1].astype(np.int64) - 1  # exact below 2**53
+    m = np.where(exponent >= 15, v >> np.maximum(exponent - 15, 0), v << np.maximum(15 - exponent, 0))
+    return (exponent << 8) | _FRACTION[m - (1 << 15)]
 
 
 def gas_index_q8(gas_raw: np.ndarray, gas_sign: int) -> np.ndarray:
@@ -54,6 +63,10 @@ class FleetFeatures:
                 self.ema[3 * c:3 * c + 3, fresh] = xs[c][fresh] << _EMA_FRAC_BITS
             self.started |= fresh
         dt_s = max(dt_s, 1)
+        # None: every node updates (the usual case), skipping the masked select
+        everyone = None if active.all() else active
+        slow = active & adapt_slow
+        everyone_slow = None if slow.all() else slow
         out = np.empty((6, self.ema.shape[1]), dtype=np.int64)
         for c in range(3):
             target = xs[c] << _EMA_FRAC_BITS
@@ -61,8 +74,11 @@ class FleetFeatures:
                 k = 3 * c + j
                 step = min(dt_s, tau)
                 new = self.ema[k] + ((target - self.ema[k]) * step) // tau
-                mask = active & adapt_slow if j == 2 else active
-                self.ema[k] = np.where(mask, new, self.ema[k])
+                mask = everyone_slow if j == 2 else everyone
+                if mask is None:
+                    self.ema[k] = new
+                else:
+                    self.ema[k] = np.where(mask, new, self.ema[k])
             out[2 * c] = (self.ema[3 * c] - self.ema[3 * c + 2]) >> _EMA_FRAC_BITS
             out[2 * c + 1] = (self.ema[3 * c] - self.ema[3 * c + 1]) >> _EMA_FRAC_BITS
         return out

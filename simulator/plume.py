@@ -6,7 +6,9 @@ segments, each a ground-level point source with a Gaussian plume along the
 wind (Briggs open-country dispersion, Pasquill stability from wind and time of
 day). A short back-diffusion term lets nodes just upwind of the front smell it
 too. Heat: plume air is warmer in proportion to its concentration, and nodes
-close to the front feel its radiant heat.
+close to the front feel its heat, over a few flame lengths (Byram's flame
+length from the fireline intensity, so a young, slow fire warms only its
+immediate surroundings).
 """
 
 import math
@@ -20,7 +22,8 @@ CO_G_PER_KG_FUEL = 100.0     # CO emission factor of forest fuel (smouldering-ri
 CO_MG_M3_PER_PPM = 1.145
 PLUME_HEAT_C_PER_PPM = 0.02  # ground-level warming of diluted plume air per ppm CO
 FRONT_HEAT_C = 250.0         # air heating right at the flame front
-FRONT_HEAT_DECAY_M = 12.0
+FRONT_HEAT_FLAME_LENGTHS = 3.0  # radiant/convective heat fades over a few flame lengths
+HEAT_OF_COMBUSTION_KJ_KG = 18_000.0
 N_SOURCES = 8                # arc segments per fire front
 BACK_DIFFUSION_M = 25.0
 MIN_DOWNWIND_M = 10.0
@@ -69,11 +72,17 @@ def fire_sources(fire: Fire, fuel_kg_m2: np.ndarray) -> tuple[np.ndarray, np.nda
     total = float(fire.marker_growth.sum())
     weight = fire.marker_growth / total if total > 0 else np.full(len(mx), 1.0 / len(mx))
     per_marker_g_s = growth * weight * fuel_kg_m2 * CO_G_PER_KG_FUEL
-    groups = np.array_split(np.arange(len(mx)), N_SOURCES)
-    sx = np.array([mx[g].mean() for g in groups])
-    sy = np.array([my[g].mean() for g in groups])
-    q = np.array([per_marker_g_s[g].sum() for g in groups])
-    return sx, sy, q
+    # N_MARKERS is a multiple of N_SOURCES: consecutive markers form one arc segment
+    return (mx.reshape(N_SOURCES, -1).mean(axis=1), my.reshape(N_SOURCES, -1).mean(axis=1),
+            per_marker_g_s.reshape(N_SOURCES, -1).sum(axis=1))
+
+
+def flame_length_m(fire: Fire, fuel_kg_m2: np.ndarray) -> float:
+    """Byram (1959): L = 0.0775 I^0.46, I = heat x fuel x mean spread rate of the front (kW/m); >= 0.5 m."""
+    perimeter_m = 2 * math.pi * float(fire.radius_m.mean())
+    rate_ms = max(fire.area_growth_m2_s, 0.0) / perimeter_m
+    intensity_kw_m = HEAT_OF_COMBUSTION_KJ_KG * float(np.mean(fuel_kg_m2)) * rate_ms
+    return max(0.5, 0.0775 * intensity_kw_m ** 0.46)
 
 
 def smoke_and_heat(fires: list[Fire], fuel_at_markers: list[np.ndarray], x_m: np.ndarray, y_m: np.ndarray,
@@ -96,7 +105,8 @@ def smoke_and_heat(fires: list[Fire], fuel_at_markers: list[np.ndarray], x_m: np
             continue
         sx, sy, q = fire_sources(fire, fuel)
         ppm = plume_ppm(sx, sy, q, x_m[near], y_m[near], weather.wind_ms, weather.wind_to_rad, stability)
-        front = FRONT_HEAT_C * np.exp(-np.maximum(outside_m[near], 0.0) / FRONT_HEAT_DECAY_M)
+        front = FRONT_HEAT_C * np.exp(-np.maximum(outside_m[near], 0.0) / (FRONT_HEAT_FLAME_LENGTHS
+                                                                          * flame_length_m(fire, fuel)))
         co_ppm[near] += ppm
         heat_c[near] += ppm * PLUME_HEAT_C_PER_PPM + np.where(fire.active, front, 0.0)
         better = ppm > best[near]

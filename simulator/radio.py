@@ -14,7 +14,6 @@
   (capture effect). A frame arrives if any gateway decodes it.
 """
 
-import bisect
 import math
 
 import numpy as np
@@ -57,34 +56,35 @@ def gateway_positions(x_m: np.ndarray, y_m: np.ndarray, spacing_m: float = GATEW
     return xx.ravel(), yy.ravel()
 
 
-class _Frame:
-    __slots__ = ("channel", "end_ms", "item", "node", "sf", "start_ms")
-
-    def __init__(self, start_ms: int, end_ms: int, node: int, sf: int, channel: int, item) -> None:
-        self.start_ms, self.end_ms, self.node, self.sf, self.channel, self.item = start_ms, end_ms, node, sf, channel, item
-
-
 class LoRaChannel:
+    """Frames live in numpy arrays (start, end, node, sf, channel) so a step's collisions are one
+    vectorized overlap test; only the rare overlapping pairs are checked gateway by gateway."""
+
     def __init__(self, rssi_dbm: np.ndarray, rng: np.random.Generator, gateways_xy) -> None:
         """rssi_dbm: (nodes, gateways) received power of each node at each gateway."""
         self.rssi_dbm = rssi_dbm
         self.rng = rng
         self.gateways_xy = gateways_xy
+        n = len(rssi_dbm)
         best = rssi_dbm.max(axis=1)
-        self.sf = np.full(len(best), 12, dtype=np.int64)
+        self.sf = np.full(n, 12, dtype=np.int64)
         for sf in range(12, 6, -1):  # lowest SF with margin wins
             self.sf = np.where(best >= SENSITIVITY_DBM[sf] + LINK_MARGIN_DB, sf, self.sf)
-        self.sensitivity = np.array([SENSITIVITY_DBM[int(s)] for s in self.sf])
-        self.toa_ms = {sf: round(lora_time_on_air_s(MESSAGE_PAYLOAD_BYTES + LORAWAN_OVERHEAD_BYTES, sf) * 1000)
-                       for sf in range(7, 13)}
-        self.free_at_ms = np.zeros(len(best), dtype=np.int64)
-        self.waiting_until: list[list[int]] = [[] for _ in range(len(best))]
-        self.frames: list[_Frame] = []   # scheduled and recent frames, sorted by start
-        self.starts: list[int] = []
+        sensitivity = np.array([SENSITIVITY_DBM[int(s)] for s in self.sf])
+        self.audible = rssi_dbm >= sensitivity[:, None]  # (nodes, gateways)
+        toa_by_sf = {sf: round(lora_time_on_air_s(MESSAGE_PAYLOAD_BYTES + LORAWAN_OVERHEAD_BYTES, sf) * 1000)
+                     for sf in range(7, 13)}
+        self.toa_ms = np.array([toa_by_sf[int(s)] for s in self.sf], dtype=np.int64)
+        self.max_toa_ms = max(toa_by_sf.values())
+        self.free_at_ms = np.zeros(n, dtype=np.int64)
+        self.n = n
+        empty = np.zeros(0, dtype=np.int64)
+        self.start, self.end, self.node, self.channel = empty, empty, empty, empty
+        self.open = np.zeros(0, dtype=bool)
+        self.items: list = []
         self.counts = {"sent": 0, "delivered": 0, "lost_collision": 0, "lost_out_of_range": 0,
                        "dropped_duty_cycle": 0}
-        self.airtime_ms = np.zeros(len(best), dtype=np.int64)
-        self.max_toa_ms = max(self.toa_ms.values())
+        self.airtime_ms = np.zeros(n, dtype=np.int64)
 
     @classmethod
     def for_site(cls, x_m: np.ndarray, y_m: np.ndarray, rng: np.random.Generator) -> "LoRaChannel":
@@ -93,68 +93,91 @@ class LoRaChannel:
         shadow = rng.normal(0.0, SHADOWING_SIGMA_DB, dist.shape)
         return cls(TX_POWER_DBM - path_loss_db(dist) - shadow, rng, (gx, gy))
 
-    def queued(self, node: int) -> int:
-        return len(self.waiting_until[node])
+    def queued(self, now_ms: int) -> np.ndarray:
+        """Per node: frames still waiting for the duty cycle to allow them."""
+        waiting = self.open & (self.start > now_ms + TX_JITTER_MS)
+        return np.bincount(self.node[waiting], minlength=self.n)
 
-    def send(self, t_ms: int, node: int, n_bytes: int, item) -> None:
-        self.counts["sent"] += 1
-        start = max(t_ms + int(self.rng.integers(TX_JITTER_MS)), int(self.free_at_ms[node]))
-        if start - t_ms > MAX_QUEUE_WAIT_MS + TX_JITTER_MS:
-            self.counts["dropped_duty_cycle"] += 1
+    def send(self, t_ms: np.ndarray, nodes: np.ndarray, items: list) -> None:
+        """Queue one frame per (t_ms, node, item); each node at most once per call."""
+        k = len(items)
+        if k == 0:
             return
-        sf = int(self.sf[node])
-        toa = self.toa_ms[sf]
-        self.free_at_ms[node] = start + int(toa / DUTY_CYCLE)
-        self.airtime_ms[node] += toa
-        waiting = self.waiting_until[node]
-        waiting[:] = [w for w in waiting if w > t_ms]
-        if start > t_ms + TX_JITTER_MS:
-            waiting.append(start)
-        frame = _Frame(start, start + toa, node, sf, int(self.rng.integers(len(CHANNELS_HZ))), item)
-        i = bisect.bisect_right(self.starts, start)
-        self.starts.insert(i, start)
-        self.frames.insert(i, frame)
+        if np.unique(nodes).size != k:
+            raise ValueError("send() takes each node at most once per call")
+        self.counts["sent"] += k
+        jitter = self.rng.integers(0, TX_JITTER_MS, k)
+        channel = self.rng.integers(0, len(CHANNELS_HZ), k)
+        toa = self.toa_ms[nodes]
+        starts = np.maximum(t_ms + jitter, self.free_at_ms[nodes])
+        keep = starts - t_ms <= MAX_QUEUE_WAIT_MS + TX_JITTER_MS
+        self.counts["dropped_duty_cycle"] += int(k - keep.sum())
+        nodes, starts, toa = nodes[keep], starts[keep], toa[keep]
+        self.free_at_ms[nodes] = starts + (toa * round(1 / DUTY_CYCLE))
+        self.airtime_ms[nodes] += toa
+        self.start = np.concatenate([self.start, starts])
+        self.end = np.concatenate([self.end, starts + toa])
+        self.node = np.concatenate([self.node, nodes])
+        self.channel = np.concatenate([self.channel, channel[keep]])
+        self.open = np.concatenate([self.open, np.ones(len(nodes), dtype=bool)])
+        self.items.extend(item for item, kept in zip(items, keep.tolist()) if kept)
 
-    def _decoded(self, f: _Frame, lo: int) -> bool:
-        rssi = self.rssi_dbm[f.node]
-        ok = rssi >= self.sensitivity[f.node]
-        if not ok.any():
-            self.counts["lost_out_of_range"] += 1
-            return False
-        # frames that start before f ends, and end after f starts (start >= f.start - max airtime)
-        hi = bisect.bisect_left(self.starts, f.end_ms)
-        for j in range(lo, hi):
-            g = self.frames[j]
-            if g is f or g.sf != f.sf or g.channel != f.channel or g.end_ms <= f.start_ms:
-                continue
-            ok &= rssi - self.rssi_dbm[g.node] >= CAPTURE_DB
-            if not ok.any():
-                self.counts["lost_collision"] += 1
-                return False
-        return True
+    def _overlapped(self) -> np.ndarray:
+        """Per stored frame: does another frame on the same SF and channel overlap it in time?
+
+        Frames with the same SF last equally long, so sorted by start within one
+        (SF, channel) an overlap always shows between neighbours.
+        """
+        key = self.sf[self.node] * len(CHANNELS_HZ) + self.channel
+        order = np.lexsort((self.start, key))
+        k, start, end = key[order], self.start[order], self.end[order]
+        pair = (k[1:] == k[:-1]) & (start[1:] < end[:-1])
+        hit = np.zeros(len(order), dtype=bool)
+        hit[:-1] |= pair
+        hit[1:] |= pair
+        out = np.empty_like(hit)
+        out[order] = hit
+        return out
 
     def release(self, until_ms: int) -> list[tuple[int, object]]:
-        """Frames that ended before until_ms (no later frame can still overlap them)."""
+        """Frames that ended before until_ms (no frame sent later can still overlap them)."""
+        settle = np.flatnonzero(self.open & (self.end < until_ms))
         out = []
-        settled = [f for f in self.frames if f.end_ms < until_ms and f.item is not None]
-        for f in settled:
-            lo = bisect.bisect_left(self.starts, f.start_ms - self.max_toa_ms)
-            if self._decoded(f, lo):
-                self.counts["delivered"] += 1
-                out.append((f.end_ms, f.item))
-            f.item = None  # settled; kept a while so it can still collide with later neighbours
-        keep_from = bisect.bisect_left(self.starts, until_ms - 2 * self.max_toa_ms)
-        # a frame is only needed while an unsettled frame might overlap it
-        first_open = next((j for j, f in enumerate(self.frames) if f.item is not None), len(self.frames))
-        cut = min(keep_from, first_open)
-        del self.frames[:cut]
-        del self.starts[:cut]
+        if settle.size:
+            s_node = self.node[settle]
+            overlapped = self._overlapped()[settle]
+            in_range = self.audible[s_node].any(axis=1)
+            decoded = in_range.copy()
+            self.counts["lost_out_of_range"] += int((~in_range).sum())
+            for row in np.flatnonzero(in_range & overlapped).tolist():
+                f, node = int(settle[row]), int(s_node[row])
+                others = self.node[(self.start < self.end[f]) & (self.end > self.start[f])
+                                   & (self.sf[self.node] == self.sf[node]) & (self.channel == self.channel[f])]
+                others = others[others != node]
+                # capture: decoded at a gateway only if >= 6 dB above every overlapping frame there
+                margin = self.rssi_dbm[node][None, :] - self.rssi_dbm[others]
+                if not (self.audible[node] & (margin >= CAPTURE_DB).all(axis=0)).any():
+                    self.counts["lost_collision"] += 1
+                    decoded[row] = False
+            self.counts["delivered"] += int(decoded.sum())
+            items = self.items
+            out = [(end, items[f]) for f, end in zip(settle[decoded].tolist(), self.end[settle[decoded]].tolist())]
+            self.open[settle] = False
+            for f in settle.tolist():
+                self.items[f] = None
+        # forget settled frames that can no longer overlap an open or future one
+        keep = self.open | (self.end >= until_ms - self.max_toa_ms)
+        if not keep.all():
+            self.start, self.end, self.node = self.start[keep], self.end[keep], self.node[keep]
+            self.channel, self.open = self.channel[keep], self.open[keep]
+            self.items = [item for item, kept in zip(self.items, keep.tolist()) if kept]
         out.sort(key=lambda p: p[0])
         return out
 
     def stats(self) -> dict:
         lost = self.counts["lost_collision"] + self.counts["lost_out_of_range"] + self.counts["dropped_duty_cycle"]
         sf_counts = {f"sf{s}": int((self.sf == s).sum()) for s in range(7, 13) if (self.sf == s).any()}
+        # counts and the in-range check are per frame; a gateway decodes it when in range and captured
         return {"model": "lora-eu868", "gateways": len(self.gateways_xy[0]), **self.counts, "lost": lost,
                 "loss_rate": lost / self.counts["sent"] if self.counts["sent"] else 0.0, "nodes_per_sf": sf_counts,
                 "airtime_s_total": float(self.airtime_ms.sum() / 1000.0)}

@@ -60,6 +60,7 @@ class ScenarioResult:
         self.fault_kinds: dict[str, str] = {}
         self.radio: dict = {}
         self.battery: dict = {}
+        self.battery_life_days = np.zeros(0)  # projected life of each node alive at the end
         self.engine = ""
         self.scorer = ""
 

@@ -10,7 +10,6 @@ seq counter, encoded by edge_node.core.schema with simulated event times.
 Everything random comes from the seed, so a run repeats exactly.
 """
 
-import heapq
 import math
 import time
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from simulator.clock import EPOCH_MS
 from simulator.engines import ENGINES, make_engine
 from simulator.fire import Fire
 from simulator.links import IdealLink
+from simulator.outbox import Outbox, Publish
 from simulator.placement import (
     PlacementError,
     csv_placement,
@@ -49,8 +49,6 @@ from simulator.sensors import (
 )
 from simulator.terrain import make_terrain
 from simulator.weather import Weather, WeatherConfig
-
-Publish = Callable[[str, bytes, bool], None]
 
 SITE_LAT_E6, SITE_LON_E6 = 41_900_000, -6_800_000  # Montesinho natural park, Portugal
 M_PER_DEG_LAT = 111_320.0
@@ -208,24 +206,12 @@ def run_scenario(config: ScenarioConfig, publish: Publish | None = None,
     lon_e6 = (SITE_LON_E6 + np.rint(x_m / (M_PER_DEG_LAT * math.cos(math.radians(SITE_LAT_E6 / 1e6))) * 1e6)
               ).astype(np.int64)
 
-    outbox: list[tuple[int, int, str, bytes, bool]] = []  # heap of (deliver_ms, order, topic, payload, retain)
-    order = [0]
-
-    def post(deliver_ms: int, topic: str, payload: bytes, retain: bool) -> None:
-        order[0] += 1
-        heapq.heappush(outbox, (deliver_ms, order[0], topic, payload, retain))
-
-    def flush(until_ms: int | None) -> None:
-        for deliver_ms, item in link.release(until_ms if until_ms is not None else 1 << 62):
-            post(deliver_ms, *item)
-        while outbox and (until_ms is None or outbox[0][0] < until_ms):
-            _, _, topic, payload, retain = heapq.heappop(outbox)
-            result.messages_published += 1
-            if publish is not None:
-                publish(topic, payload, retain)
-
+    outbox = Outbox(link, publish)
+    # validate each id once through the schema, then reuse the prefix for every kind
+    prefixes = [schema.topic(config.site, node, "status")[:-len("status")] for node in ids]
+    topics = {kind: [prefix + kind for prefix in prefixes] for kind in ("alert", "heartbeat", "status")}
     for i, node in enumerate(ids):
-        post(EPOCH_MS, schema.topic(config.site, node, "status"), schema.encode_status(node, "online"), True)
+        outbox.post(EPOCH_MS, (topics["status"][i], schema.encode_status, (node, "online"), True))
     result.fault_kinds = {ids[i]: FAULT_NAMES[int(k)] for i, k in enumerate(fault_kind) if k != FAULT_NONE}
     alive = np.ones(n, dtype=bool)
     seq = np.zeros(n, dtype=np.int64)
@@ -258,57 +244,73 @@ def run_scenario(config: ScenarioConfig, publish: Publish | None = None,
         for i in np.flatnonzero(dying).tolist():
             reason = "burned" if burned[i] else "battery"
             result.dead_nodes[ids[i]] = (int(t_ms[i]), reason)
-            post(int(t_ms[i]), schema.topic(config.site, ids[i], "status"), schema.encode_status(ids[i], "offline"),
-                 True)
+            outbox.post(int(t_ms[i]), (topics["status"][i], schema.encode_status, (ids[i], "offline"), True))
         alive &= ~dying
         ledger.tick(dt_s, alive)
         alerts, scores = engine.step(t_ms, dt_s, temp_cc, rh_cp, gas_q8, alive)
         result.node_steps += int(alive.sum())
-        bat_mv = ledger.voltage_mv()
-        for i in np.flatnonzero(alerts).tolist():
-            node, t_i = ids[i], int(t_ms[i])
-            true_fire = int(exposure_fire[i]) if t_i - int(last_exposed_ms[i]) <= TRUE_ALERT_WINDOW_MS else -1
-            if true_fire >= 0:
-                first_true_alert_ms.setdefault(true_fire, t_i)
-            result.alert_records.append(AlertRecord(node, int(seq[i]), t_i, int(scores[i]), true_fire,
-                                                    FAULT_NAMES[int(fault_kind[i])] if fault_at_s[i] <= t_s
-                                                    else "none"))
-            result.first_alert_ms.setdefault(node, t_i)
-            payload = schema.encode_alert(node, int(seq[i]), t_i, int(scores[i]), int(engine.threshold),
-                                          int(temp_cc[i]), int(rh_cp[i]), int(gas_ohm[i]), int(gas_q8[i]),
-                                          int(bat_mv[i]))
-            seq[i] += 1
-            ledger.message(i)
-            link.send(t_i, i, len(payload), (schema.topic(config.site, node, "alert"), payload, False))
-        beating = alive & (step % hb_steps == hb_offset)
-        for i in np.flatnonzero(beating).tolist():
-            node, t_i = ids[i], int(t_ms[i])
-            payload = schema.encode_heartbeat(node, int(seq[i]), t_i, int(bat_mv[i]), int(temp_cc[i]), int(rh_cp[i]),
-                                              int(gas_q8[i]), link.queued(i), int(lat_e6[i]), int(lon_e6[i]))
-            seq[i] += 1
-            result.heartbeats += 1
-            ledger.message(i)
-            link.send(t_i, i, len(payload), (schema.topic(config.site, node, "heartbeat"), payload, False))
-        flush(step_ms + dt_s * 1000)
+        alerting = np.flatnonzero(alerts)
+        if alerting.size:
+            _record_alerts(result, alerting, t_ms, seq, scores, exposure_fire, last_exposed_ms, fault_kind,
+                           fault_at_s <= t_s, first_true_alert_ms)
+            threshold = int(engine.threshold)
+            items = [(topics["alert"][i], schema.encode_alert,
+                      (ids[i], s, t, sc, threshold, tc, rh, g, gq, mv), False)
+                     for i, s, t, sc, tc, rh, g, gq, mv in zip(
+                         alerting.tolist(), seq[alerting].tolist(), t_ms[alerting].tolist(),
+                         scores[alerting].tolist(), temp_cc[alerting].tolist(), rh_cp[alerting].tolist(),
+                         gas_ohm[alerting].tolist(), gas_q8[alerting].tolist(), ledger.voltage_mv(alerting).tolist())]
+            seq[alerting] += 1
+            ledger.messages(alerting)
+            link.send(t_ms[alerting], alerting, items)
+        beating = np.flatnonzero(alive & (step % hb_steps == hb_offset))
+        if beating.size:
+            queued = link.queued(int(step_ms))[beating]
+            items = [(topics["heartbeat"][i], schema.encode_heartbeat, (ids[i], s, t, mv, tc, rh, gq, q, la, lo), False)
+                     for i, s, t, mv, tc, rh, gq, q, la, lo in zip(
+                         beating.tolist(), seq[beating].tolist(), t_ms[beating].tolist(), ledger.voltage_mv(beating).tolist(),
+                         temp_cc[beating].tolist(), rh_cp[beating].tolist(), gas_q8[beating].tolist(),
+                         queued.tolist(), lat_e6[beating].tolist(), lon_e6[beating].tolist())]
+            seq[beating] += 1
+            result.heartbeats += int(beating.size)
+            ledger.messages(beating)
+            link.send(t_ms[beating], beating, items)
+        outbox.flush(step_ms + dt_s * 1000)
         if progress is not None and (step + 1) / n_steps >= next_report:
             progress((step + 1) / n_steps)
             next_report += 0.01
-    flush(None)
+    outbox.flush(None)
+    result.messages_published = outbox.published
     for fire in fires:
         if fire.active:
             fire.record_perimeter(sim_s)
     result.steps = n_steps
     result.sim_s = float(sim_s)
     result.radio = link.stats()
-    result.battery = ledger.summary(sim_s)
+    result.battery = ledger.summary(sim_s, alive)
+    result.battery_life_days = ledger.projected_life_days(sim_s)[alive]
     result.wall_s = time.perf_counter() - wall_start
     return result
+
+
+def _record_alerts(result: ScenarioResult, alerting: np.ndarray, t_ms: np.ndarray, seq: np.ndarray,
+                   scores: np.ndarray, exposure_fire: np.ndarray, last_exposed_ms: np.ndarray, fault_kind: np.ndarray,
+                   failed: np.ndarray, first_true_alert_ms: dict[int, int]) -> None:
+    """Keep each alert with its ground truth: the fire the node smelt in the last 30 min, or -1."""
+    for i in alerting.tolist():
+        node, t_i = result.node_ids[i], int(t_ms[i])
+        true_fire = int(exposure_fire[i]) if t_i - int(last_exposed_ms[i]) <= TRUE_ALERT_WINDOW_MS else -1
+        if true_fire >= 0:
+            first_true_alert_ms.setdefault(true_fire, t_i)
+        fault = FAULT_NAMES[int(fault_kind[i])] if failed[i] else "none"
+        result.alert_records.append(AlertRecord(node, int(seq[i]), t_i, int(scores[i]), true_fire, fault))
+        result.first_alert_ms.setdefault(node, t_i)
 
 
 def _make_link(config: ScenarioConfig, rng: np.random.Generator, x_m: np.ndarray, y_m: np.ndarray, n: int):
     """The radio between nodes and gateway, and each node's spreading factor."""
     if not config.radio:
-        return IdealLink(), np.full(n, 9, dtype=np.int64)
+        return IdealLink(n), np.full(n, 9, dtype=np.int64)
     from simulator.radio import LoRaChannel
 
     channel = LoRaChannel.for_site(x_m, y_m, rng)

@@ -56,41 +56,44 @@ class SensorBank:
         self.fault_at_s = fault_at_s
         self.turbulence = np.zeros(n)
         self.gas_drift = np.zeros(n)
-        self.lagged = None  # temp_c, rh_pct, ln_gas after the sensor's response lag
+        self.lagged: list[np.ndarray] | None = None  # temp_c, rh_pct, ln_gas after the sensor's lag
         self.last = None    # last integer readings, for the stuck fault
 
     def read(self, t_s: float, dt_s: float, weather: WeatherState, co_ppm: np.ndarray,
              heat_c: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        c, n, rng = self.config, self.n, self.rng
+        c, n = self.config, self.n
         keep = math.exp(-dt_s / 300.0)  # turbulence decorrelates over ~5 minutes
-        self.turbulence = self.turbulence * keep + rng.normal(0.0, c.turbulence_c * math.sqrt(1 - keep * keep), n)
-        self.gas_drift += rng.normal(0.0, c.gas_drift_per_sqrt_day * math.sqrt(dt_s / 86400.0), n)
-        temp_c = weather.temp_c + self.elevation_offset_c + self.canopy_offset_c + self.turbulence + heat_c
+        z = self.rng.standard_normal((5, n))  # one draw per step: turbulence, drift, 3 x sensor noise
+        self.turbulence = self.turbulence * keep + z[0] * (c.turbulence_c * math.sqrt(1 - keep * keep))
+        self.gas_drift += z[1] * (c.gas_drift_per_sqrt_day * math.sqrt(dt_s / 86400.0))
+        temp_c = (weather.temp_c + self.elevation_offset_c + self.canopy_offset_c) + self.turbulence + heat_c
         vapour_hpa = weather.rh_pct / 100.0 * float(saturation_vapour_hpa(weather.temp_c))
         rh_pct = np.clip(100.0 * vapour_hpa / saturation_vapour_hpa(np.minimum(temp_c, 150.0)), 0.0, 100.0)
-        ln_gas = (self.ln_gas_base + self.gas_drift + GAS_RH_PER_PCT * (rh_pct - 50.0)
-                  - GAS_SMOKE_EXPONENT * np.log1p(co_ppm / GAS_SMOKE_REF_PPM))
-        truth = np.stack([temp_c, rh_pct, ln_gas])
+        ln_gas = self.ln_gas_base + self.gas_drift + GAS_RH_PER_PCT * (rh_pct - 50.0)
+        smoky = np.flatnonzero(co_ppm)
+        if smoky.size:
+            ln_gas[smoky] -= GAS_SMOKE_EXPONENT * np.log1p(co_ppm[smoky] / GAS_SMOKE_REF_PPM)
         if self.lagged is None:
-            self.lagged = truth
+            self.lagged = [temp_c, rh_pct, ln_gas]
         else:
-            alpha = 1.0 - np.exp(-dt_s / np.array([TAU_TEMP_S, TAU_RH_S, TAU_GAS_S]))[:, None]
-            self.lagged = self.lagged + (truth - self.lagged) * alpha
-        noisy_t = self.lagged[0] + rng.normal(0.0, c.temp_noise_c, n)
-        noisy_rh = self.lagged[1] + rng.normal(0.0, c.rh_noise_pct, n)
-        noisy_gas = self.lagged[2] + rng.normal(0.0, c.gas_noise_frac, n)
+            for k, (truth, tau_s) in enumerate(((temp_c, TAU_TEMP_S), (rh_pct, TAU_RH_S), (ln_gas, TAU_GAS_S))):
+                self.lagged[k] = self.lagged[k] + (truth - self.lagged[k]) * (1.0 - math.exp(-dt_s / tau_s))
+        noisy_t = self.lagged[0] + z[2] * c.temp_noise_c
+        noisy_rh = self.lagged[1] + z[3] * c.rh_noise_pct
+        noisy_gas = self.lagged[2] + z[4] * c.gas_noise_frac
         temp_cc = np.rint(np.clip(noisy_t, TEMP_MIN_C, TEMP_MAX_C) * 100).astype(np.int64)
         rh_cp = np.rint(np.clip(noisy_rh, 0.0, 100.0) * 100).astype(np.int64)
         gas_ohm = np.rint(np.exp(np.clip(noisy_gas, 0.0, 21.0))).astype(np.int64)
         failed = self.fault_at_s <= t_s
-        if self.last is not None:
-            stuck = failed & (self.fault_kind == FAULT_STUCK)
-            temp_cc = np.where(stuck, self.last[0], temp_cc)
-            rh_cp = np.where(stuck, self.last[1], rh_cp)
-            gas_ohm = np.where(stuck, self.last[2], gas_ohm)
-        dead = failed & (self.fault_kind == FAULT_DEAD_SENSOR)
-        temp_cc = np.where(dead, int(TEMP_MIN_C * 100), temp_cc)
-        rh_cp = np.where(dead, 0, rh_cp)
-        gas_ohm = np.where(dead, 0, gas_ohm)
+        if failed.any():
+            if self.last is not None:
+                stuck = failed & (self.fault_kind == FAULT_STUCK)
+                temp_cc = np.where(stuck, self.last[0], temp_cc)
+                rh_cp = np.where(stuck, self.last[1], rh_cp)
+                gas_ohm = np.where(stuck, self.last[2], gas_ohm)
+            dead = failed & (self.fault_kind == FAULT_DEAD_SENSOR)
+            temp_cc = np.where(dead, int(TEMP_MIN_C * 100), temp_cc)
+            rh_cp = np.where(dead, 0, rh_cp)
+            gas_ohm = np.where(dead, 0, gas_ohm)
         self.last = (temp_cc, rh_cp, gas_ohm)
         return temp_cc, rh_cp, gas_ohm

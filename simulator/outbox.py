@@ -1,0 +1,37 @@
+"""Messages on their way out of the simulation, released in simulated-time order.
+
+Payloads are encoded only when somebody listens (a publish callable was given):
+a benchmark or an offline statistics run skips the JSON work entirely.
+"""
+
+import heapq
+from collections.abc import Callable
+
+Publish = Callable[[str, bytes, bool], None]
+# a message not yet encoded: (topic, encoder, encoder args, retain)
+Message = tuple[str, Callable[..., bytes], tuple, bool]
+
+
+class Outbox:
+    def __init__(self, link, publish: Publish | None) -> None:
+        self.link = link
+        self.publish = publish
+        self.heap: list[tuple[int, int, Message]] = []
+        self.order = 0
+        self.published = 0
+
+    def post(self, deliver_ms: int, message: Message) -> None:
+        """A message that skips the radio (retained status, as the gateway bridge publishes it)."""
+        self.order += 1
+        heapq.heappush(self.heap, (deliver_ms, self.order, message))
+
+    def flush(self, until_ms: int | None) -> None:
+        """Publish everything delivered before until_ms (None: everything left)."""
+        for deliver_ms, message in self.link.release(until_ms if until_ms is not None else 1 << 62):
+            self.post(deliver_ms, message)
+        heap, publish = self.heap, self.publish
+        while heap and (until_ms is None or heap[0][0] < until_ms):
+            topic, encode, args, retain = heapq.heappop(heap)[2]
+            self.published += 1
+            if publish is not None:
+                publish(topic, encode(*args), retain)

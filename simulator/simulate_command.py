@@ -1,0 +1,132 @@
+"""`emberwatch simulate`: a simulated forest of nodes, to MQTT or to an event log, with a report."""
+
+import argparse
+import shlex
+import sys
+import time
+
+HELP = "Simulate a forest of sensor nodes (weather, fire, smoke, radio, battery) and publish or log their messages"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--nodes", type=int, default=1000, help="number of nodes (default 1000)")
+    parser.add_argument("--days", type=float, default=7.0, help="simulated days (default 7)")
+    parser.add_argument("--ignitions", type=int, default=3, help="random ignitions (default 3)")
+    parser.add_argument("--ignite", action="append", metavar="HOURS,X_M,Y_M", default=[],
+                        help="scripted ignition (repeatable); replaces random ignitions")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--site", default="sim", help="site id in MQTT topics (default sim)")
+    parser.add_argument("--placement", choices=("grid", "random"), default="grid")
+    parser.add_argument("--positions", metavar="CSV", help="node positions file with columns node,x_m,y_m")
+    parser.add_argument("--spacing-m", type=float, default=200.0, help="grid spacing / density (default 200 m)")
+    parser.add_argument("--engine", choices=("fleet", "reference"), default="fleet",
+                        help="fleet: numpy, fast; reference: one edge_node.core pipeline per node")
+    parser.add_argument("--no-radio", action="store_true", help="ideal links instead of the LoRa model")
+    parser.add_argument("--suppress-after-h", type=float, default=3.0,
+                        help="fire crews put a fire out this long after its first alert (default 3; <0: never)")
+    parser.add_argument("--mqtt", metavar="URL", help="publish to this broker, e.g. mqtt://localhost:1883 (QoS 1)")
+    parser.add_argument("--event-log", metavar="FILE", help="write messages as JSON lines")
+    parser.add_argument("--report", metavar="DIR", help="write summary.json/.md, alerts.csv and PNG figures here")
+    parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
+
+def _parse_ignitions(specs: list[str]) -> list[tuple[float, float, float]]:
+    plan = []
+    for spec in specs:
+        parts = spec.split(",")
+        try:
+            hours, x, y = (float(p) for p in parts)
+        except ValueError:
+            raise ValueError(f"--ignite wants HOURS,X_M,Y_M (e.g. 13.5,400,400), got {spec!r}") from None
+        plan.append((hours * 3600.0, x, y))
+    return plan
+
+
+def run(args: argparse.Namespace) -> int:
+    from simulator.publishers import EventLog, MqttPublisher, PublishError
+    from simulator.scenario import ScenarioConfig, ScenarioConfigError, run_scenario
+
+    try:
+        plan = _parse_ignitions(args.ignite) if args.ignite else None
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    config = ScenarioConfig(n_nodes=args.nodes, days=args.days, ignitions=args.ignitions, seed=args.seed,
+                            site=args.site, placement="csv" if args.positions else args.placement,
+                            spacing_m=args.spacing_m, positions_csv=args.positions, engine=args.engine,
+                            ignition_plan=plan, radio=not args.no_radio,
+                            suppression_delay_s=args.suppress_after_h * 3600 if args.suppress_after_h >= 0 else None)
+    problems = config.problems()
+    if problems:
+        print("error: " + "; ".join(problems), file=sys.stderr)
+        return 2
+    sinks = []
+    try:
+        if args.event_log:
+            sinks.append(EventLog(args.event_log))
+        if args.mqtt:
+            sinks.append(MqttPublisher(args.mqtt))
+    except PublishError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        for sink in sinks:
+            sink.close()
+        return 1
+
+    def publish(topic: str, payload: bytes, retain: bool) -> None:
+        for sink in sinks:
+            sink(topic, payload, retain)
+
+    started = time.monotonic()
+    interactive = sys.stderr.isatty()
+    shown = [-1]
+
+    def progress(fraction: float) -> None:
+        # a live bar on a terminal; one line per 10 % in logs
+        if args.quiet or (not interactive and int(fraction * 10) == shown[0]):
+            return
+        shown[0] = int(fraction * 10)
+        bar = "#" * int(fraction * 30)
+        print(f"{chr(13) if interactive else ''}[simulate] [{bar:<30}] {fraction:6.1%}  "
+              f"{fraction * args.days:6.2f} of {args.days:g} days  {time.monotonic() - started:6.1f} s",
+              end="" if interactive else "\n", file=sys.stderr, flush=True)
+
+    try:
+        result = run_scenario(config, publish=publish if sinks else None, progress=progress)
+        for sink in sinks:
+            sink.close()
+    except ScenarioConfigError as exc:
+        print(f"\nerror: {exc}", file=sys.stderr)
+        return 2
+    except PublishError as exc:
+        print(f"\nerror: {exc}", file=sys.stderr)
+        return 1
+    if not args.quiet and interactive:
+        print(file=sys.stderr)
+    command = "emberwatch simulate " + " ".join(shlex.quote(a) for a in sys.argv[2:]) if len(sys.argv) > 2 else ""
+    summary = result.summary()
+    if args.report:
+        from simulator.report import write_report
+
+        write_report(result, args.report, command)
+    _print_summary(summary, args)
+    return 0
+
+
+def _print_summary(s: dict, args: argparse.Namespace) -> None:
+    print(f"{s['nodes']} nodes, {s['days']:g} days, seed {s['seed']}, engine {s['engine']} ({s['scorer']}): "
+          f"{s['node_steps']:,} node-steps in {s['wall_s']:.1f} s ({s['speedup_vs_real_time']}x real time)")
+    for ign in s["ignitions"]:
+        latency = "not detected" if ign["latency_s"] is None else f"first alert after {ign['latency_s'] / 60:.1f} min"
+        print(f"  ignition {ign['index']} at ({ign['x_m']:.0f}, {ign['y_m']:.0f}) m: {latency}; "
+              f"burned {ign['burned_area_ha']} ha ({ign['out_reason'] or 'still burning'})")
+    print(f"  alerts {s['alerts']} ({s['false_alerts']} false: {s['false_alerts_per_node_month']:.4f} per node-month, "
+          f"{s['false_alerts_per_node_month_healthy']:.4f} on healthy sensors)")
+    radio = s["radio"]
+    print(f"  messages {s['messages_published']} published; radio sent {radio['sent']}, lost {radio['lost']}")
+    b = s["battery"]
+    print(f"  battery life projection (days): min {b['projected_life_days_min']:.0f}, "
+          f"median {b['projected_life_days_median']:.0f}")
+    if args.report:
+        print(f"  report: {args.report}/summary.md")
+    if args.event_log:
+        print(f"  event log: {args.event_log}")
