@@ -154,7 +154,7 @@ def alerts_dashboard() -> dict:
     red_if_any = thresholds(("green", None), ("red", 1))
     node_map = panel(
         "geomap", "Node map", "Every node at the position its heartbeats carry (last 30 days). Colour: last "
-        "connection state from node_state (green online, red offline, blue never reported). Marker size: fire "
+        "connection state from node_state (green online, red offline). Marker size: fire "
         "alerts in the time range. Hover for battery and alert count.", (12, 0, 12, 14),
         [target("A", Q_MAP_POSITION), target("B", Q_LAST_STATE), target("C", Q_MAP_ALERTS)],
         # One row per node: drop the per-query time columns, then join the three tables on site + node.

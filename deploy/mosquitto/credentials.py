@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import base64
 import hashlib
+import json
 import os
 import re
 import secrets
@@ -168,6 +169,8 @@ def _add_node(files: AuthFiles, args: argparse.Namespace) -> int:
     files.set_password(username, password)
     print(f"username: {username}\npassword: {password}")
     print(f"topics:   {TOPIC_PREFIX}/{args.site}/{args.node}/<alert|heartbeat|status>")
+    print("for the node's config.json: " + json.dumps(
+        {"site": args.site, "node": args.node, "broker_user": username, "broker_password": password}))
     print("Store the password on the node now; only its hash is kept. Then: docker compose kill -s SIGHUP mosquitto")
     return 0
 
