@@ -110,3 +110,38 @@ def prune_magnitude(model: keras.Model, x: np.ndarray, sparsity: float, epochs: 
          f"pruned {sparsity:.0%}", [_HoldMask(masks)])
     _HoldMask(masks)._apply()
     return pruned
+
+
+class _FakeQuantDense(keras.layers.Dense):
+    """Dense whose kernel is seen through int8 per-channel rounding (straight-through gradient)."""
+
+    def call(self, inputs):
+        kernel = self.kernel
+        scale = tf.maximum(tf.reduce_max(tf.abs(kernel), axis=0), 1e-8) / 127.0
+        kernel_q = kernel + tf.stop_gradient(tf.round(kernel / scale) * scale - kernel)
+        y = tf.matmul(inputs, kernel_q) + self.bias
+        return self.activation(y) if self.activation is not None else y
+
+
+def finetune_quantization_aware(model: keras.Model, x: np.ndarray, epochs: int, progress) -> keras.Model:
+    """QAT-lite: fine-tune with int8-rounded weights and activations clamped to their float ranges,
+    then hand back a plain Keras model (same layout) for the usual PTQ conversion."""
+    ranges = [np.asarray(keras.Model(model.input, layer.output)(x, training=False))
+              for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+    inputs = keras.Input(shape=(x.shape[1],), name="features")
+    h = inputs
+    dense_layers = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+    for layer, out in zip(dense_layers, ranges):
+        fq = _FakeQuantDense(layer.units, activation=layer.activation, name=layer.name)
+        h = fq(h)
+        lo, hi = float(min(out.min(), 0.0)), float(max(out.max(), 1e-3))
+        h = keras.layers.Lambda(lambda t, lo=lo, hi=hi: tf.quantization.fake_quant_with_min_max_args(
+            t, min=lo, max=hi, num_bits=8))(h)
+    qat = keras.Model(inputs, h, name="student_qat")
+    for layer in dense_layers:
+        qat.get_layer(layer.name).set_weights(layer.get_weights())
+    _fit(qat, x, x, epochs, 256, 5e-4, progress, "QAT fine-tune")
+    plain = keras.models.clone_model(model)
+    for layer in dense_layers:
+        plain.get_layer(layer.name).set_weights(qat.get_layer(layer.name).get_weights())
+    return plain

@@ -30,8 +30,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="markdown report path (ROC PNG beside it)")
     parser.add_argument("--no-report", action="store_true")
     parser.add_argument("--interval-s", type=int, default=30, help="node sampling interval the model is calibrated for")
-    parser.add_argument("--deploy", choices=("plain", "distilled", "pruned"), default="distilled",
+    parser.add_argument("--deploy", choices=("plain", "distilled", "pruned", "qat"), default="distilled",
                         help="which student becomes the deployed int8 model")
+    parser.add_argument("--qat", action="store_true",
+                        help="also fine-tune the distilled student quantization-aware (adds a table row)")
     parser.add_argument("--prune-sparsity", type=float, default=0.5, help="fraction of weights pruned (magnitude)")
     parser.add_argument("--teacher-epochs", type=int, default=30)
     parser.add_argument("--student-epochs", type=int, default=60)
@@ -62,7 +64,7 @@ def config_from_args(args: argparse.Namespace):
     return TrainConfig(data_dir=args.data_dir, models_dir=args.models_dir, weights_module=args.weights_module,
                        report_path=None if args.no_report else args.report, seed=args.seed, plan=plan,
                        teacher_epochs=args.teacher_epochs, student_epochs=args.student_epochs,
-                       prune_sparsity=args.prune_sparsity, deploy=args.deploy,
+                       prune_sparsity=args.prune_sparsity, deploy=args.deploy, qat=args.qat,
                        target_false_alerts_per_node_day=args.target_false_alerts, debounce_k=k, debounce_n=n,
                        cooldown_s=args.cooldown_s, command=command)
 

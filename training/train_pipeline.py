@@ -32,7 +32,8 @@ class TrainConfig:
     teacher_epochs: int = 30
     student_epochs: int = 60
     prune_sparsity: float = 0.5
-    deploy: str = "distilled"  # plain | distilled | pruned
+    deploy: str = "distilled"  # plain | distilled | pruned | qat
+    qat: bool = False  # also fine-tune the distilled student quantization-aware
     target_false_alerts_per_node_day: float = 0.05
     debounce_k: int = 2
     debounce_n: int = 3
@@ -107,6 +108,8 @@ def run_training(cfg: TrainConfig, progress: Progress) -> dict:
     distilled = ae.train_distilled(x, teacher, cfg.student_epochs, progress)
     pruned = ae.prune_magnitude(distilled, x, cfg.prune_sparsity, max(5, cfg.student_epochs // 3), progress)
     students = {"plain": plain, "distilled": distilled, "pruned": pruned}
+    if cfg.qat or cfg.deploy == "qat":
+        students["qat"] = ae.finetune_quantization_aware(distilled, x, max(5, cfg.student_epochs // 3), progress)
 
     progress.step("full-integer int8 PTQ (TFLite converter) and read back into the core kernel")
     labelled, strong = splits.test_labelled, dataset.strong_event_subset(splits.test_labelled)
