@@ -14,15 +14,23 @@ class PublishError(RuntimeError):
     """The destination refused or lost messages; the message says which and why."""
 
 
-def parse_mqtt_url(url: str) -> tuple[str, int]:
+def parse_mqtt_url(url: str) -> tuple[str, int, str | None, str | None]:
+    """mqtt://[user:password@]host[:port] -> (host, port, user, password)."""
     parsed = urlparse(url)
     if parsed.scheme != "mqtt" or not parsed.hostname:
-        raise PublishError(f"MQTT URL must look like mqtt://host:port, got {url!r}")
+        raise PublishError(f"MQTT URL must look like mqtt://[user:password@]host:port, got {_redact(url)!r}")
     try:
         port = parsed.port or 1883
     except ValueError as exc:
-        raise PublishError(f"bad port in MQTT URL {url!r}") from exc
-    return parsed.hostname, port
+        raise PublishError(f"bad port in MQTT URL {_redact(url)!r}") from exc
+    return parsed.hostname, port, parsed.username, parsed.password
+
+
+def _redact(url: str) -> str:
+    parsed = urlparse(url)
+    if parsed.password is None:
+        return url
+    return url.replace(":" + parsed.password + "@", ":***@", 1)
 
 
 class EventLog:
@@ -60,21 +68,24 @@ class MqttPublisher:
     def __init__(self, url: str, client_id: str = "emberwatch-simulator", connect_timeout_s: float = 10.0) -> None:
         import paho.mqtt.client as mqtt
 
-        host, port = parse_mqtt_url(url)
-        self.url = url
+        host, port, user, password = parse_mqtt_url(url)
+        self.url = _redact(url)
         self._client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
+        if user is not None:
+            self._client.username_pw_set(user, password)
         self._client.max_queued_messages_set(0)  # unbounded: the simulator outruns any broker
         self._client.max_inflight_messages_set(100)
         try:
             self._client.connect(host, port)
         except OSError as exc:
-            raise PublishError(f"cannot connect to MQTT broker {url}: {exc}") from exc
+            raise PublishError(f"cannot connect to MQTT broker {self.url}: {exc}") from exc
         self._client.loop_start()
         deadline = time.monotonic() + connect_timeout_s
         while not self._client.is_connected():
             if time.monotonic() > deadline:
                 self._client.loop_stop()
-                raise PublishError(f"MQTT broker {url} did not accept the connection in {connect_timeout_s:g} s")
+                raise PublishError(f"MQTT broker {self.url} did not accept the connection in "
+                                   f"{connect_timeout_s:g} s (wrong credentials?)")
             time.sleep(0.01)
         self._pending: list = []
         self.count = 0
