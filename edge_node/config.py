@@ -19,7 +19,8 @@ _OPTIONAL_TEXT = {"wifi_password": "", "broker_user": "", "broker_password": ""}
 # name -> (default or None when required, lowest, highest)
 _INTS = {
     "broker_port": (1883, 1, 65535),
-    "sample_interval_s": (60, 1, 86400),
+    # The default model's calibration (model_weights.SAMPLE_INTERVAL_S; a test keeps them equal).
+    "sample_interval_s": (30, 1, 86400),
     "heartbeat_interval_s": (3600, 60, 7 * 86400),
     "queue_capacity": (6, 1, 64),
     "i2c_sda_pin": (21, 0, 48),

@@ -20,7 +20,7 @@ def test_committed_example_is_valid_and_complete() -> None:
 
 def test_defaults_fill_optional_settings() -> None:
     cfg = parse_config({"wifi_ssid": "ap", "broker_host": "h", "site": "s1", "node": "n1"})
-    assert (cfg.broker_port, cfg.sample_interval_s, cfg.heartbeat_interval_s) == (1883, 60, 3600)
+    assert (cfg.broker_port, cfg.sample_interval_s, cfg.heartbeat_interval_s) == (1883, 30, 3600)
     assert cfg.lat_e6 is None and cfg.broker_user == ""
 
 
@@ -71,3 +71,10 @@ def test_missing_and_malformed_files_explain_themselves(tmp_path: Path) -> None:
     listed.write_text(json.dumps([1, 2]))
     with pytest.raises(ConfigError, match="JSON object"):
         load_config(str(listed))
+
+
+def test_default_sampling_matches_what_the_default_model_was_calibrated_for() -> None:
+    weights = pytest.importorskip("edge_node.core.model_weights", reason="no trained model committed yet")
+    default = parse_config({"wifi_ssid": "ap", "broker_host": "h", "site": "s", "node": "n"})
+    assert default.sample_interval_s == weights.SAMPLE_INTERVAL_S
+    assert load_config(str(EXAMPLE)).sample_interval_s == weights.SAMPLE_INTERVAL_S
