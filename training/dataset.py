@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from training import real_data, synthetic
+from training.csv_mapping import MappingError
 from training.recordings import FeatureSeries, Recording, featurize
 
 SMOKE_TRAIN_END_S = 2200
@@ -97,6 +98,34 @@ def build_splits(data_dir: Path, plan: SplitPlan, progress=lambda *a: None) -> D
         out.provenance += [bme[0].provenance + " (test only)", occ[0].provenance + " and 2 more files (test only)",
                            real_data.AIR_QUALITY_FILE + " (test only, -200 = missing)"]
     return out
+
+
+USER_TRAIN_FRACTION = 0.7
+USER_CALIB_FRACTION = 0.15
+
+
+def _normal_rows(fs: FeatureSeries) -> FeatureSeries:
+    if fs.label is None:
+        return fs
+    m = fs.label == 0
+    return FeatureSeries(fs.name, fs.t_s[m], fs.features[m], fs.readings[m], fs.dt_s[m], fs.label[m])
+
+
+def add_user_recording(out: DataSplits, rec: Recording, interval_s: int) -> None:
+    """A user CSV splits in time: first 70 % trains, next 15 % calibrates (normal rows only), last 15 % tests."""
+    fs = featurize(rec, interval_s)
+    if len(fs) < 20:
+        raise MappingError(f"{rec.name}: only {len(fs)} samples at {interval_s} s; need at least 20")
+    t_a = fs.t_s[int(USER_TRAIN_FRACTION * len(fs))]
+    t_b = fs.t_s[int((USER_TRAIN_FRACTION + USER_CALIB_FRACTION) * len(fs))]
+    out.train.append(_normal_rows(rows_between(fs, -1e18, t_a, f"{rec.name}_train")))
+    out.calib.append(_normal_rows(rows_between(fs, t_a, t_b, f"{rec.name}_calib")))
+    test = rows_between(fs, t_b, 1e18, f"{rec.name}_test")
+    if fs.label is not None and test.label.max() > 0:
+        out.test_labelled.append(test)
+    else:
+        out.test_normal.setdefault("user CSV", []).append(test)
+    out.provenance.append(f"{rec.provenance}: rows before t={t_a:.0f} s train, to t={t_b:.0f} s calib, rest test")
 
 
 def strong_event_subset(series: list[FeatureSeries]) -> list[FeatureSeries]:

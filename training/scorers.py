@@ -64,6 +64,20 @@ def baseline_scorers(x_train_norm: np.ndarray, scales: np.ndarray, seed: int) ->
     }
 
 
+def memoized(fn: ScoreFn) -> ScoreFn:
+    """Remember scores by feature content: slow pure-Python scorers are then run once per data set."""
+    import hashlib
+
+    cache: dict[bytes, np.ndarray] = {}
+
+    def score(f: np.ndarray) -> np.ndarray:
+        key = hashlib.sha1(np.ascontiguousarray(f).tobytes()).digest() + str(f.shape).encode()
+        if key not in cache:
+            cache[key] = fn(f)
+        return cache[key]
+    return score
+
+
 def score_series(fn: ScoreFn, series: list[FeatureSeries]) -> list[np.ndarray]:
     """Score all series in one batch (fast for vectorized scorers), then split back per series."""
     if not series:

@@ -32,8 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--interval-s", type=int, default=30, help="node sampling interval the model is calibrated for")
     parser.add_argument("--deploy", choices=("plain", "distilled", "pruned", "qat"), default="distilled",
                         help="which student becomes the deployed int8 model")
-    parser.add_argument("--qat", action="store_true",
-                        help="also fine-tune the distilled student quantization-aware (adds a table row)")
+    parser.add_argument("--no-qat", action="store_true",
+                        help="skip the quantization-aware fine-tune of the distilled student (a table row)")
     parser.add_argument("--prune-sparsity", type=float, default=0.5, help="fraction of weights pruned (magnitude)")
     parser.add_argument("--teacher-epochs", type=int, default=30)
     parser.add_argument("--student-epochs", type=int, default=60)
@@ -41,6 +41,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="false alerts per node-day allowed on held-back normal data")
     parser.add_argument("--debounce", default="2/3", help="k/n: alert when k of the last n samples are over")
     parser.add_argument("--cooldown-s", type=int, default=600)
+    parser.add_argument("--csv", type=Path, help="add your own recording (split in time: 70/15/15 %%)")
+    parser.add_argument("--map", dest="column_map",
+                        help="temperature=COL,humidity=COL,gas=COL[,gas_kind=resistance|concentration]")
+    parser.add_argument("--label", help="CSV column with 1 = fire/smoke, 0 = normal")
+    parser.add_argument("--time", help="CSV column with epoch seconds or ISO date-times")
+    parser.add_argument("--row-interval-s", type=float, default=1.0, help="row spacing when there is no --time")
     parser.add_argument("--quick", action="store_true", help="small data plan (for tests; not the committed model)")
     parser.add_argument("--quiet", action="store_true")
 
@@ -61,27 +67,41 @@ def config_from_args(args: argparse.Namespace):
     if args.quick:
         plan = plan.quick()
     command = "emberwatch train" + ("" if args.seed == DEFAULT_SEED else f" --seed {args.seed}")
+    user = ()
+    if args.csv:
+        from training.csv_mapping import load_mapped_csv, parse_column_map
+
+        if not args.column_map:
+            raise SystemExit("--csv needs --map temperature=COL,humidity=COL,gas=COL[,gas_kind=...]")
+        cmap = parse_column_map(args.column_map, label=args.label, time=args.time)
+        user = (load_mapped_csv(args.csv, cmap, args.row_interval_s),)
+        command += f" --csv {args.csv.name}"
     return TrainConfig(data_dir=args.data_dir, models_dir=args.models_dir, weights_module=args.weights_module,
                        report_path=None if args.no_report else args.report, seed=args.seed, plan=plan,
                        teacher_epochs=args.teacher_epochs, student_epochs=args.student_epochs,
-                       prune_sparsity=args.prune_sparsity, deploy=args.deploy, qat=args.qat,
+                       prune_sparsity=args.prune_sparsity, deploy=args.deploy, qat=not args.no_qat,
                        target_false_alerts_per_node_day=args.target_false_alerts, debounce_k=k, debounce_n=n,
-                       cooldown_s=args.cooldown_s, command=command)
+                       cooldown_s=args.cooldown_s, command=command, user_recordings=user)
 
 
 def run(args: argparse.Namespace) -> int:
     import os
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TF's C++ chatter off the progress display
+    from training.csv_mapping import MappingError
     from training.progress import Progress
     from training.real_data import DataMissing
 
-    cfg = config_from_args(args)
+    try:
+        cfg = config_from_args(args)
+    except MappingError as exc:
+        print(f"emberwatch train: {exc}", file=sys.stderr)
+        return 2
     progress = Progress(6, quiet=args.quiet)
     try:
         from training.train_pipeline import run_training
         card = run_training(cfg, progress)
-    except DataMissing as exc:
+    except (DataMissing, MappingError) as exc:
         print(f"emberwatch train: {exc}", file=sys.stderr)
         return 2
     m = card["metrics"]["int8 autoencoder (deployed)"]

@@ -39,6 +39,7 @@ class TrainConfig:
     debounce_n: int = 3
     cooldown_s: int = 600
     command: str = export.GENERATED_BY
+    user_recordings: tuple = ()  # Recordings from --csv, split in time like the real blocks
 
 
 @contextlib.contextmanager
@@ -95,6 +96,8 @@ def run_training(cfg: TrainConfig, progress: Progress) -> dict:
 
     progress.step("load real data and featurize with edge_node.core.features.FeatureState")
     splits = dataset.build_splits(cfg.data_dir, cfg.plan, progress)
+    for rec in cfg.user_recordings:
+        dataset.add_user_recording(splits, rec, cfg.plan.interval_s)
     f_train = stack_features(splits.train)
     scales = scorers.feature_scales(f_train)
     x = scorers.normalize(f_train, scales)
@@ -138,7 +141,7 @@ def run_training(cfg: TrainConfig, progress: Progress) -> dict:
 
     progress.step("calibrate thresholds on held-back normal data")
     k, n, cool = cfg.debounce_k, cfg.debounce_n, cfg.cooldown_s
-    fns = {"int8 autoencoder (deployed)": scorers.int8_scorer(int8_autoencoder(q, scales)),
+    fns = {"int8 autoencoder (deployed)": scorers.memoized(scorers.int8_scorer(int8_autoencoder(q, scales))),
            "float autoencoder (same student)": scorers.float_ae_scorer(deployed_float, scales),
            "RiseRule (calibrated)": scorers.rise_rule_scorer()}
     fns.update(scorers.baseline_scorers(x, scales, cfg.seed))
@@ -154,21 +157,44 @@ def run_training(cfg: TrainConfig, progress: Progress) -> dict:
     progress.step("evaluate every method on the test blocks")
     results = {}
     for m in methods:
-        results[m.name] = evaluate_method(m, labelled, splits.test_normal)
+        results[m.name] = evaluate_method(m, labelled, splits.test_normal, event_prefixes(cfg))
         progress(f"evaluated {m.name}")
     curves = roc_curves(methods[:-1], labelled)
+    sensitivity = debounce_sensitivity(methods[0], splits, cfg)
 
     progress.step("parity check and export")
     mismatches = parity_mismatches(tfl, q, 10000, cfg.seed)
     threshold = int(methods[0].settings.threshold)
     d = export.deploy_settings(q, scales, threshold, k, n, cool, cfg.plan.interval_s)
     card = model_card(cfg, q, d, scales, tfl, results, table, splits.provenance, mismatches, len(x))
+    card["debounce_sensitivity"] = sensitivity
     written = export.write_all(export.ExportPaths(cfg.models_dir, cfg.weights_module), tfl, q, d, card, cfg.command)
     if cfg.report_path is not None:
         from training import report
         written += report.write_report(cfg.report_path, card, curves)
     card["written"] = [str(p) for p in written]
     return card
+
+
+def event_prefixes(cfg: TrainConfig) -> tuple[str, ...]:
+    return ("smoke_A_alarm", "smoke_F") + tuple(rec.name for rec in cfg.user_recordings)
+
+
+DEBOUNCE_CANDIDATES = ((1, 1), (2, 3), (3, 5), (4, 6))
+
+
+def debounce_sensitivity(deployed: Method, splits: dataset.DataSplits, cfg: TrainConfig) -> list[dict]:
+    """Post-hoc view (not used to choose): each k-of-n with its own calibrated threshold, on the test data."""
+    rows = []
+    calib_scores = scorers.score_series(deployed.score, splits.calib)
+    for k, n in DEBOUNCE_CANDIDATES:
+        s = metrics.calibrate_threshold(calib_scores, splits.calib, k, n, cfg.cooldown_s,
+                                        cfg.target_false_alerts_per_node_day)
+        r = evaluate_method(Method(deployed.name, deployed.score, s), splits.test_labelled, splits.test_normal,
+                            event_prefixes(cfg))
+        rows.append({"k": k, "n": n, "threshold": s.threshold, "events": r["events"],
+                     "false_alerts_per_node_day": r["false_alerts_per_node_day"]})
+    return rows
 
 
 def model_card(cfg: TrainConfig, q: quantize.Int8Model, d: export.DeploySettings, scales: np.ndarray,
@@ -208,7 +234,8 @@ def model_card(cfg: TrainConfig, q: quantize.Int8Model, d: export.DeploySettings
                      "prune_sparsity": cfg.prune_sparsity, "plan": asdict(cfg.plan)},
         "data_provenance": provenance,
         "trained_on": "normal rows only: smoke set block A rows 0-2199 (1 Hz, sampled every "
-                      f"{cfg.plan.interval_s} s at {cfg.plan.phases} phase offsets) and synthetic forest background",
+                      f"{cfg.plan.interval_s} s at {cfg.plan.phases} phase offsets) and synthetic forest background"
+                      + "".join(f", plus the first 70 % of {r.name}" for r in cfg.user_recordings),
         "compression": table,
         "metrics": results,
     }

