@@ -96,38 +96,87 @@ class FleetRiseRule:
         return np.maximum(np.maximum(temp, gas), 0)
 
 
+_EXACT_FLOAT = float(1 << 53)  # integers below this are exact in float64
+_CHUNK = 2048                  # nodes per pass: keeps the (8, chunk) temporaries in cache
+
+
+def _scale_and_offset(multiplier, shift, zero_point):
+    """requantize(acc, m, s) + zp == floor(acc * scale + offset) with scale = m * 2**(s - 31), offset = 0.5 + zp.
+
+    Exact in float64 while |acc * m| + 2**(30 - s) < 2**53: scale is m times a power of two, so
+    acc * scale is the exact value (acc * m) / 2**(31 - s), the sums are exact, and floor() is the
+    arithmetic shift of the integer kernel.
+    """
+    m = np.asarray(multiplier, dtype=np.float64)
+    sh = np.asarray(shift, dtype=np.float64)
+    return m * np.exp2(sh - 31), 0.5 + np.asarray(zero_point, dtype=np.float64) + np.zeros_like(m)
+
+
 class FleetAutoencoder:
-    """Int8Autoencoder for N nodes. Matmuls run in float64: int8 x int8 sums are exact there."""
+    """Int8Autoencoder for N nodes, as (features, nodes) float64 arrays holding exact integers.
+
+    The constructor proves every layer stays below 2**53 (int8 inputs and weights bound the
+    accumulators); the input features are checked on every call and quantized with the int64
+    kernel in the rare case they are too large for the float path.
+    """
 
     def __init__(self, model) -> None:
         self.threshold = model.threshold
-        self.in_mult = np.array(model.input_multipliers, dtype=np.int64)
-        self.in_shift = np.array(model.input_shifts, dtype=np.int64)
+        self.in_mult = np.array(model.input_multipliers, dtype=np.int64)[:, None]
+        self.in_shift = np.array(model.input_shifts, dtype=np.int64)[:, None]
         self.in_zp = model.input_zp
+        self.in_scale, self.in_offset = _scale_and_offset(self.in_mult, self.in_shift, model.input_zp)
+        # largest |feature| for which feature * multiplier + rounding (+ zero point) stays exact, with margin
+        self.float_feature_limit = float(np.min((_EXACT_FLOAT / 2 - np.exp2(30 - self.in_shift)) / self.in_mult))
         self.out_zp = model.output_zp
         self.out_mult = model.out_mult
         self.out_shift = model.out_shift
+        # output -> input units, minus the input zero point: d = x_q - (y_in + zp_in)
+        self.back_scale, back_offset = _scale_and_offset(model.out_mult, model.out_shift, 0)
+        self.back_offset = float(back_offset - self.back_scale * model.output_zp)
         self.layers = []
         for layer in model.layers:
             w = np.array(layer.weights, dtype=np.float64).reshape(layer.n_out, layer.n_in)
-            bias = np.array(layer.bias, dtype=np.int64)
-            # keeps acc * multiplier inside int64
-            if int(np.abs(bias).max(initial=0)) + layer.n_in * 256 * 128 >= 1 << 31:
-                raise ValueError("layer bias too large for the int64 fleet kernel")
-            self.layers.append((w, bias, layer.input_zp, layer.output_zp,
-                                np.array(layer.multipliers, dtype=np.int64), np.array(layer.shifts, dtype=np.int64),
-                                layer.act_min, layer.act_max))
+            bias = np.array(layer.bias, dtype=np.float64)[:, None]
+            mult = np.array(layer.multipliers, dtype=np.float64)[:, None]
+            shift = np.array(layer.shifts, dtype=np.float64)[:, None]
+            # |int8 - zero point| <= 255 and |weight| <= 128 bound the accumulator
+            acc_bound = np.abs(bias) + layer.n_in * 255 * 128
+            if np.any(acc_bound * mult + np.exp2(30 - shift) >= _EXACT_FLOAT):
+                raise ValueError("layer too large for the exact float64 fleet kernel")
+            folded_bias = bias - layer.input_zp * w.sum(axis=1, keepdims=True)  # W (x - zp) + b = W x + b'
+            scale, offset = _scale_and_offset(mult, shift, layer.output_zp)
+            self.layers.append((w, folded_bias, scale, offset, float(layer.act_min), float(layer.act_max)))
 
     def score(self, feats: np.ndarray) -> np.ndarray:
-        x = feats.T  # (N, 6)
-        xq = np.clip(requantize(x, self.in_mult[None, :], self.in_shift[None, :]) + self.in_zp, -128, 127)
+        """feats: (6, N) int64 -> (N,) int64 reconstruction errors."""
+        n = feats.shape[1]
+        out = np.empty(n, dtype=np.int64)
+        exact = np.abs(feats).max(initial=0) < self.float_feature_limit
+        for lo in range(0, n, _CHUNK):
+            out[lo:lo + _CHUNK] = self._score_chunk(feats[:, lo:lo + _CHUNK], exact)
+        return out
+
+    def _score_chunk(self, feats: np.ndarray, exact: bool) -> np.ndarray:
+        if exact:
+            xq = np.floor(feats * self.in_scale + self.in_offset)
+        else:
+            xq = (requantize(feats, self.in_mult, self.in_shift) + self.in_zp).astype(np.float64)
+        np.clip(xq, -128.0, 127.0, out=xq)
         y = xq
-        for w, bias, in_zp, out_zp, mult, shift, lo, hi in self.layers:
-            acc = (np.asarray(y - in_zp, dtype=np.float64) @ w.T).astype(np.int64) + bias[None, :]
-            y = np.clip(requantize(acc, mult[None, :], shift[None, :]) + out_zp, lo, hi)
-        y_in = requantize(y - self.out_zp, self.out_mult, self.out_shift)
-        d = (xq - self.in_zp) - y_in
-        return (d * d).sum(axis=1)
+        for w, bias, scale, offset, lo, hi in self.layers:
+            acc = w @ y
+            acc += bias
+            acc *= scale
+            acc += offset
+            np.floor(acc, out=acc)
+            y = np.clip(acc, lo, hi, out=acc)
+        # (x_q - zp_in) - requantize(y - zp_out) == x_q - zp_in - floor(y * s + offset)
+        y *= self.back_scale
+        y += self.back_offset
+        np.floor(y, out=y)
+        d = xq - self.in_zp - y
+        return np.einsum("ij,ij->j", d, d).astype(np.int64)
 
 
 class FleetDetector:

@@ -58,6 +58,7 @@ class ScenarioResult:
         self.sim_s = 0.0
         self.dead_nodes: dict[str, tuple[int, str]] = {}  # node -> (t_ms, reason)
         self.fault_kinds: dict[str, str] = {}
+        self.nuisance_events = 0  # sun flecks and exhaust puffs injected (not fires)
         self.radio: dict = {}
         self.battery: dict = {}
         self.battery_life_days = np.zeros(0)  # projected life of each node alive at the end
@@ -117,6 +118,7 @@ class ScenarioResult:
             "messages_published": self.messages_published,
             "dead_nodes": {reason: sum(1 for _, r in self.dead_nodes.values() if r == reason)
                            for reason in sorted({r for _, r in self.dead_nodes.values()})},
+            "nuisance_events": self.nuisance_events,
             "sensor_faults": {kind: sum(1 for k in self.fault_kinds.values() if k == kind)
                               for kind in sorted(set(self.fault_kinds.values()))},
             "radio": self.radio,

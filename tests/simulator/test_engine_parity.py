@@ -83,3 +83,14 @@ def test_scenario_engines_identical_on_same_seed(make):
         runs[engine] = ([(a.node, a.seq, a.t_ms, a.score) for a in result.alert_records], messages)
     assert runs["reference"][0], "no alerts: the parity run proves nothing"
     assert runs["reference"] == runs["fleet"]
+
+
+def test_fleet_autoencoder_matches_core_on_extreme_features():
+    """Huge features take the int64 fallback, ordinary ones the exact float64 path: both must match."""
+    model = _random_autoencoder_pipeline(3)().scorer
+    fleet = fixed_point.FleetAutoencoder(model)
+    rng = np.random.default_rng(9)
+    for magnitude in (300, 40_000, 1 << 30):
+        feats = rng.integers(-magnitude, magnitude, (6, 500))
+        expected = [model.score([int(v) for v in feats[:, j]]) for j in range(feats.shape[1])]
+        assert fleet.score(feats).tolist() == expected, magnitude
