@@ -59,7 +59,12 @@ class GatewayService:
 
     def wait_subscribed(self, timeout_s: float) -> bool:
         """True once the broker has granted the subscription (for tests and health checks)."""
-        return self.source is not None and self.source.subscribed.wait(timeout_s)
+        deadline = time.monotonic() + timeout_s
+        while self.source is None:  # run() has not started the source yet
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.01)
+        return self.source.subscribed.wait(max(0.0, deadline - time.monotonic()))
 
     def run(self) -> None:
         """Consume until stop() is called; the current batch is finished and acked first."""

@@ -1,0 +1,204 @@
+"""Gateway throughput and latency on real Mosquitto + InfluxDB 1.6.7 (started here, throwaway dirs).
+
+1. Drain rate: the same backlog of N QoS 1 alerts, queued by Mosquitto for a
+   persistent session, is drained (a) by a bare paho subscriber that only counts,
+   and (b) by the gateway into InfluxDB, for a few batch size / flush interval
+   settings. Ratio = gateway / raw paho, measured in the same run.
+2. Latency at a steady 1,000 alerts/s from a separate publisher process: node
+   event time (stamped at publish) -> written to InfluxDB, p50 / p99.
+
+    .venv/bin/python bench/bench_gateway.py            # full run (~2-3 min)
+    .venv/bin/python bench/bench_gateway.py --quick    # smaller backlog, shorter latency run
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import platform
+import signal
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from edge_node.core import schema
+from tests.harness import servers
+from tests.harness.gateway_runner import running_gateway
+from tests.harness.node_publisher import StreamPublisher, alert_messages
+from tests.harness.servers import wait_until
+
+# Every run gets a site of its own: sessions of earlier runs stay on the broker, and a shared
+# topic would make Mosquitto queue each later message for all of them.
+
+
+def subscribe_once(port: int, client_id: str, site: str) -> None:
+    """Create a persistent session with the gateway's subscription, so a backlog queues for it."""
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False)
+    done = threading.Event()
+    client.on_subscribe = lambda *a: done.set()
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    client.subscribe(f"{schema.TOPIC_PREFIX}/{site}/+/+", qos=1)
+    done.wait(10)
+    client.disconnect()
+    client.loop_stop()
+
+
+def queue_backlog(port: int, n: int, site: str) -> None:
+    nodes = 100
+    messages = alert_messages(site, nodes=nodes, per_node=n // nodes, t0_ms=int(time.time() * 1000))
+    StreamPublisher(port, messages, client_id="bench-backlog").start().join(600)
+
+
+def raw_paho_drain_rate(port: int, n: int, client_id: str = "bench-raw") -> tuple[float, float]:
+    """(messages/s wall clock, CPU us per message in this process) for a bare subscriber."""
+    subscribe_once(port, client_id, client_id)
+    queue_backlog(port, n, client_id)
+    count = 0
+    first: list[float] = []
+    done = threading.Event()
+
+    def on_message(client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
+        nonlocal count
+        if not first:
+            first.append(time.perf_counter())
+        count += 1
+        if count >= n:
+            done.set()
+
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False)
+    client.on_message = on_message
+    start, cpu_start = time.perf_counter(), time.process_time()
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    if not done.wait(300):
+        raise RuntimeError(f"raw subscriber got only {count} of {n}")
+    elapsed, cpu_s = time.perf_counter() - start, time.process_time() - cpu_start
+    client.disconnect()
+    client.loop_stop()
+    return n / elapsed, cpu_s / n * 1e6
+
+
+def gateway_env(mqtt_port: int, influx_port: int, client_id: str, db: str, batch: int, flush_ms: int) -> dict:
+    """The gateway reads the site named like its client id."""
+    return {"EMBERWATCH_MQTT_URL": f"mqtt://127.0.0.1:{mqtt_port}",
+            "EMBERWATCH_INFLUX_URL": f"http://127.0.0.1:{influx_port}", "EMBERWATCH_INFLUX_DB": db,
+            "EMBERWATCH_MQTT_CLIENT_ID": client_id, "EMBERWATCH_SITE": client_id,
+            "EMBERWATCH_BATCH_SIZE": str(batch), "EMBERWATCH_FLUSH_INTERVAL_MS": str(flush_ms)}
+
+
+def gateway_drain_rate(mqtt_port: int, influx_port: int, n: int, batch: int, flush_ms: int,
+                       run: int) -> tuple[float, float]:
+    """(alerts/s stored, CPU us per alert in the gateway's process, InfluxDB's own CPU not included)."""
+    client_id = f"gw-{batch}-{flush_ms}-{run}"
+    env = gateway_env(mqtt_port, influx_port, client_id, f"drain_{batch}_{flush_ms}_{run}", batch, flush_ms)
+    subscribe_once(mqtt_port, client_id, client_id)
+    queue_backlog(mqtt_port, n, client_id)
+    start, cpu_start = time.perf_counter(), time.process_time()
+    with running_gateway(env) as gateway:
+        wait_until(lambda: gateway.stats.stored >= n, 300, "backlog stored", interval_s=0.01)
+        elapsed, cpu_s = time.perf_counter() - start, time.process_time() - cpu_start
+    return n / elapsed, cpu_s / n * 1e6
+
+
+def publish_steady(port: int, site: str, rate_per_s: int, duration_s: float) -> None:
+    """Separate process: each alert is stamped with its publish time, so lag = stored - published."""
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bench-steady")
+    client.max_inflight_messages_set(1000)
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    start = time.perf_counter()
+    total = int(rate_per_s * duration_s)
+    infos = []
+    for i in range(total):
+        delay = start + i / rate_per_s - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        node = f"n{i % 100:03d}"
+        seq = i // 100 + 1
+        t_ms = int(time.time() * 1000)
+        infos.append(client.publish(schema.topic(site, node, "alert"), schema.encode_alert(
+            node, seq, t_ms, 900, 500, 2500, 3000, 40_000, -3900, 3700), qos=1))
+    for info in infos:
+        info.wait_for_publish(30)
+    client.disconnect()
+    client.loop_stop()
+
+
+def latency_at(mqtt_port: int, influx_port: int, rate_per_s: int, duration_s: float, batch: int,
+               flush_ms: int) -> tuple[float, float, float, int]:
+    env = gateway_env(mqtt_port, influx_port, f"lat-{flush_ms}", f"latency_{flush_ms}", batch, flush_ms)
+    n = int(rate_per_s * duration_s)
+    with running_gateway(env) as gateway:
+        wait_until(lambda: gateway.wait_subscribed(0.1), 15, "gateway subscription")
+        proc = multiprocessing.get_context("spawn").Process(target=publish_steady,
+                                                            args=(mqtt_port, env["EMBERWATCH_SITE"], rate_per_s,
+                                                                  duration_s))
+        proc.start()
+        proc.join(duration_s + 120)
+        wait_until(lambda: gateway.stats.stored >= n, 60, "all stored")
+        lags = sorted(list(gateway.stats.lag.recent_ms)[-n:])
+    p50 = statistics.median(lags)
+    p99 = lags[int(0.99 * (len(lags) - 1))]
+    return p50, p99, float(lags[-1]), len(lags)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--backlog", type=int, default=None, help="alerts per drain run (default 20000)")
+    args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the servers below are stopped
+    n = args.backlog or (10_000 if args.quick else 20_000)
+    repeats = 1 if args.quick else 3
+    duration_s = 8.0 if args.quick else 20.0
+    settings = [(500, 100), (250, 50), (1000, 100)] if not args.quick else [(500, 100)]
+    print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.platform()}, "
+          f"Python {platform.python_version()}, {multiprocessing.cpu_count()} CPUs, "
+          f"load average {os.getloadavg()[0]:.1f}; backlog {n} alerts, QoS 1", flush=True)
+    with tempfile.TemporaryDirectory(prefix="bench-gw-") as tmp:
+        broker = servers.mosquitto(Path(tmp) / "mosquitto")
+        influx = servers.influxdb(Path(tmp) / "influxdb")
+        broker.start()
+        influx.start()
+        try:
+            # Raw and gateway drains alternate, so load from other work on this shared machine hits
+            # both alike; the best of the repeats is the closest to an unloaded machine.
+            raw: list[tuple[float, float]] = []
+            gw: dict[tuple[int, int], list[tuple[float, float]]] = {s: [] for s in settings}
+            for run in range(repeats):
+                raw.append(raw_paho_drain_rate(broker.port, n, f"raw-{run}"))
+                print(f"run {run}: raw paho {raw[-1][0]:,.0f} msg/s", end="", flush=True)
+                for batch, flush_ms in settings:
+                    gw[(batch, flush_ms)].append(
+                        gateway_drain_rate(broker.port, influx.port, n, batch, flush_ms, run))
+                    print(f"; gateway {batch}/{flush_ms} ms {gw[(batch, flush_ms)][-1][0]:,.0f}", end="", flush=True)
+                print()
+            best_raw = max(r for r, _ in raw)
+            print(f"raw paho subscriber drain: best {best_raw:,.0f} msg/s, median "
+                  f"{statistics.median(r for r, _ in raw):,.0f}; CPU {min(c for _, c in raw):.0f} us/msg")
+            for (batch, flush_ms), runs in gw.items():
+                best = max(r for r, _ in runs)
+                print(f"gateway -> InfluxDB drain, batch {batch}, flush {flush_ms} ms: best {best:,.0f} alerts/s "
+                      f"= {best / best_raw:.2f} x raw paho (median {statistics.median(r for r, _ in runs):,.0f}); "
+                      f"gateway process CPU {min(c for _, c in runs):.0f} us/alert", flush=True)
+            for flush_ms in (100, 20):
+                p50, p99, worst, count = latency_at(broker.port, influx.port, 1000, duration_s, 500, flush_ms)
+                print(f"latency at 1,000 alerts/s for {duration_s:.0f} s (batch 500, flush {flush_ms} ms, "
+                      f"{count} alerts): p50 {p50:.0f} ms, p99 {p99:.0f} ms, max {worst:.0f} ms", flush=True)
+        finally:
+            broker.stop()
+            influx.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
