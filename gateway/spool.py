@@ -16,8 +16,8 @@ import logging
 import os
 import zlib
 from collections.abc import Generator
-from typing import BinaryIO
 from pathlib import Path
+from typing import BinaryIO
 
 from gateway.ingest import Event
 

@@ -36,7 +36,7 @@ def test_two_gateways_in_a_share_group_split_the_load_and_store_everything(
             "EMBERWATCH_MQTT_CLIENT_ID": f"{gateway_env['EMBERWATCH_MQTT_CLIENT_ID']}-{i}",
             "EMBERWATCH_BATCH_SIZE": "50"})) for i in range(2)]
         for gateway in gateways:
-            wait_until(lambda: gateway.wait_subscribed(0.1), 15, "shared subscription")
+            wait_until(lambda g=gateway: g.wait_subscribed(0.1), 15, "shared subscription")
         StreamPublisher(mosquitto_server.port, messages, rate_per_s=2000).start().join()
         wait_until(lambda: sum(g.stats.received for g in gateways) >= len(messages), 30, "all delivered")
         wait_until(lambda: {(r["node"], r["seq"]) for r in query(
