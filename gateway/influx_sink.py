@@ -8,6 +8,7 @@ HTTP errors become SinkUnavailable / SinkRejected here and nowhere else.
 from __future__ import annotations
 
 import base64
+import http.client
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -47,43 +48,66 @@ class InfluxV1Sink:
 
     def __init__(self, settings: StoreSettings) -> None:
         self.settings = settings
+        parts = urllib.parse.urlsplit(settings.url)
+        self._scheme, self._netloc, base = parts.scheme, parts.netloc, parts.path.rstrip("/")
         query = {"db": settings.database, "precision": "ms"}
-        self.write_url = settings.url + "/write?" + urllib.parse.urlencode(query)
+        self.write_path = base + "/write?" + urllib.parse.urlencode(query)
+        self.query_path = base + "/query"
         self.headers = {"Content-Type": "text/plain; charset=utf-8"}
         if settings.username:
             cred = f"{settings.username}:{settings.password or ''}".encode()
             self.headers["Authorization"] = "Basic " + base64.b64encode(cred).decode()
         elif settings.token:
             self.headers["Authorization"] = "Token " + settings.token
+        # One kept-alive connection: a new TCP connection per batch costs more than small batches take.
+        self._conn: http.client.HTTPConnection | None = None
 
     def ensure_database(self) -> None:
         """CREATE DATABASE is idempotent on 1.x; a fresh server then accepts writes at once."""
         body = urllib.parse.urlencode({"q": f'CREATE DATABASE "{self.settings.database}"'}).encode()
-        self._post(self.settings.url + "/query", body, {**self.headers,
-                   "Content-Type": "application/x-www-form-urlencoded"})
+        self._post(self.query_path, body, {**self.headers, "Content-Type": "application/x-www-form-urlencoded"})
 
     def write(self, events: list[tuple[Event, int]]) -> None:
         if events:
             self.write_lines([event_to_line(e, received_ms) for e, received_ms in events])
 
     def write_lines(self, lines: list[str]) -> None:
-        self._post(self.write_url, "\n".join(lines).encode(), self.headers)
+        self._post(self.write_path, "\n".join(lines).encode(), self.headers)
 
-    def _post(self, url: str, body: bytes, headers: dict[str, str]) -> None:
-        request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-        try:
-            with urllib.request.urlopen(request, timeout=TIMEOUT_S) as resp:
-                resp.read()
-        except urllib.error.HTTPError as exc:
-            detail = exc.read()[:300].decode(errors="replace")
-            if exc.code in _REJECTED_STATUSES:
-                raise SinkRejected(f"InfluxDB refused the write ({exc.code}): {detail}") from exc
-            raise SinkUnavailable(f"InfluxDB answered {exc.code}: {detail}") from exc
-        except (urllib.error.URLError, OSError) as exc:
-            raise SinkUnavailable(f"InfluxDB unreachable: {exc}") from exc
+    def _post(self, path: str, body: bytes, headers: dict[str, str]) -> None:
+        for attempt in (1, 2):
+            reused = self._conn is not None
+            conn = self._connection()
+            try:
+                conn.request("POST", path, body=body, headers=headers)
+                resp = conn.getresponse()
+                detail = resp.read()[:300].decode(errors="replace")
+            except (http.client.HTTPException, OSError) as exc:
+                self.close()
+                # The server may have closed the idle kept-alive connection: one retry on a fresh one
+                # (writes are idempotent, so a batch that did arrive is simply written again).
+                if attempt == 1 and reused and isinstance(
+                        exc, (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)):
+                    continue
+                raise SinkUnavailable(f"InfluxDB unreachable: {exc}") from exc
+            if resp.will_close:
+                self.close()
+            if 200 <= resp.status < 300:
+                return
+            if resp.status in _REJECTED_STATUSES:
+                raise SinkRejected(f"InfluxDB refused the write ({resp.status}): {detail}")
+            raise SinkUnavailable(f"InfluxDB answered {resp.status}: {detail}")
+
+    def _connection(self) -> http.client.HTTPConnection:
+        if self._conn is None:
+            cls = http.client.HTTPSConnection if self._scheme == "https" else http.client.HTTPConnection
+            self._conn = cls(self._netloc, timeout=TIMEOUT_S)
+        return self._conn
 
     def close(self) -> None:
-        pass
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
 
 class InfluxV2Sink:

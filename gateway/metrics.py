@@ -6,6 +6,7 @@ Only the service loop writes these; the health server thread reads them
 
 from __future__ import annotations
 
+import bisect
 import collections
 import time
 from collections.abc import Mapping
@@ -26,12 +27,7 @@ class LagHistogram:
 
     def observe_ms(self, lag_ms: int) -> None:
         lag_s = max(lag_ms, 0) / 1000.0
-        for i, bound in enumerate(LAG_BUCKETS_S):
-            if lag_s <= bound:
-                self.counts[i] += 1
-                break
-        else:
-            self.counts[-1] += 1
+        self.counts[bisect.bisect_left(LAG_BUCKETS_S, lag_s)] += 1  # le= buckets: lag_s <= bound
         self.total += 1
         self.sum_s += lag_s
         self.recent_ms.append(lag_ms)

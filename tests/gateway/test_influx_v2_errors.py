@@ -1,5 +1,7 @@
 """The v2 write path (influxdb-client) against a fake HTTP server: no InfluxDB 2.x can run here.
 
+The v1 path gets the same checks (it also runs against the real 1.6.7 elsewhere).
+
 What matters is the translation at the adapter boundary: data errors become
 SinkRejected (do not retry), everything else SinkUnavailable (retry or spool).
 """
@@ -15,6 +17,7 @@ import pytest
 from gateway import influx_sink
 from gateway.config import StoreSettings
 from gateway.influx_sink import (
+    InfluxV1Sink,
     InfluxV2Sink,
     api_for_version,
     open_influx_sink,
@@ -31,7 +34,7 @@ EVENT = Event("alert", "ridge", "n01", 3, 1_782_864_000_123,
 class FakeInflux2:
     """Answers /ping like InfluxDB 2.7 and /api/v2/write with a status chosen by the test."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.status = 204
         self.requests: list[tuple[str, dict[str, str], bytes]] = []
         fake = self
@@ -55,7 +58,8 @@ class FakeInflux2:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        ThreadingHTTPServer.allow_reuse_address = True
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True).start()
 
@@ -134,3 +138,33 @@ def test_a_server_that_hangs_becomes_sink_unavailable(monkeypatch: pytest.Monkey
     finally:
         sink.close()
         listener.close()
+
+
+@pytest.mark.parametrize(("status", "error"), [(400, SinkRejected), (422, SinkRejected), (401, SinkUnavailable),
+                                               (404, SinkUnavailable), (503, SinkUnavailable)])
+def test_the_v1_sink_translates_the_same_way(fake: FakeInflux2, status: int, error: type) -> None:
+    sink = InfluxV1Sink(StoreSettings("influx", fake.url, "emberwatch", username="u", password="p", api="v1"))
+    sink.write([(EVENT, 0)])  # 204 first: the connection is then kept alive
+    fake.status = status
+    with pytest.raises(error, match=str(status)):
+        sink.write([(EVENT, 0)])
+    sink.close()
+    assert [path for path, _, _ in fake.requests] == ["/write?db=emberwatch&precision=ms"] * 2
+    assert fake.requests[0][1]["Authorization"] == "Basic dTpw"
+
+
+def test_the_v1_sink_reconnects_after_the_server_went_away() -> None:
+    first = FakeInflux2()
+    sink = InfluxV1Sink(StoreSettings("influx", first.url, "emberwatch", api="v1"))
+    sink.write([(EVENT, 0)])
+    port = int(first.url.rsplit(":", 1)[1])
+    first.close()
+    with pytest.raises(SinkUnavailable, match="unreachable"):
+        sink.write([(EVENT, 0)])
+    second = FakeInflux2(port)
+    try:
+        sink.write([(EVENT, 0)])
+        assert len(second.requests) == 1
+    finally:
+        sink.close()
+        second.close()
