@@ -81,5 +81,6 @@ class MqttRadio:
 
 
 def _umqtt_client(client_id, host, port, user, password, keepalive):
-    from umqtt.simple import MQTTClient  # frozen into ESP32 firmware; `mpremote mip install umqtt.simple`
+    # Frozen into the official ESP32 firmware; otherwise `mpremote mip install umqtt.simple`.
+    from umqtt.simple import MQTTClient
     return MQTTClient(client_id, host, port=port, user=user, password=password, keepalive=keepalive)

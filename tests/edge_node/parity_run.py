@@ -7,9 +7,9 @@ Trace CSV columns: t_s, temp_cc, rh_cp, gas_raw, gas_sign.
 """
 
 from edge_node.core import int8, schema
+from edge_node.core.detector import Detector
 from edge_node.core.features import gas_index_q8
 from edge_node.core.pipeline import NodePipeline, default_pipeline
-from edge_node.core.detector import Detector
 from edge_node.core.scoring import Int8Autoencoder
 
 

@@ -13,9 +13,9 @@ from edge_node.drivers.battery import BatteryGauge
 from edge_node.wake import SensorError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fake_bme68x import COEFFS, FakeBme68xBus  # noqa: E402
+from fake_bme68x import COEFFS, FakeBme68xBus
 
-from tests.edge_node.mp import helper_files, require_micropython, run_on_micropython  # noqa: E402
+from tests.edge_node.mp import helper_files, require_micropython, run_on_micropython
 
 K = COEFFS
 

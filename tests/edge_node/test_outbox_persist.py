@@ -7,8 +7,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from edge_node.outbox import KIND_ALERT, KIND_HEARTBEAT, Outbox
-from edge_node.persist import (SEQ_BLOCK, FileStore, NodeState, RtcMemoryStore, adler32, load_state,
-                               next_seq, pack_state, unpack_state)
+from edge_node.persist import (
+    SEQ_BLOCK,
+    FileStore,
+    NodeState,
+    RtcMemoryStore,
+    adler32,
+    load_state,
+    next_seq,
+    pack_state,
+    unpack_state,
+)
 from tests.edge_node.fakes import MemoryStore
 
 

@@ -13,7 +13,12 @@ import importlib.util
 import pytest
 
 from tests.edge_node import traces
-from tests.edge_node.mp import module_from_source, require_micropython, run_on_micropython, helper_files
+from tests.edge_node.mp import (
+    helper_files,
+    module_from_source,
+    require_micropython,
+    run_on_micropython,
+)
 from tests.edge_node.parity_run import build_pipeline, replay
 from tests.edge_node.random_model import random_weights_source
 

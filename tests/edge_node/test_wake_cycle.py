@@ -14,10 +14,10 @@ from edge_node.persist import SEQ_BLOCK, unpack_state
 from edge_node.wake import WakeCycle
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # wake_scenario imports `fakes` as on the board
-import fakes  # noqa: E402
-import wake_scenario  # noqa: E402
+import fakes
+import wake_scenario
 
-from tests.edge_node.mp import helper_files, require_micropython, run_on_micropython  # noqa: E402
+from tests.edge_node.mp import helper_files, require_micropython, run_on_micropython
 
 
 @pytest.fixture(scope="module")

@@ -6,11 +6,19 @@ Script: quiet air, a radio outage, a fire during the outage, recovery, and
 one wake whose RTC memory was corrupted.
 """
 
-from edge_node.core.pipeline import NodePipeline
+from fakes import (
+    FakeClock,
+    FakeRadio,
+    FixedBattery,
+    MemoryStore,
+    TraceSensor,
+    make_config,
+)
+
 from edge_node.core.detector import Detector
+from edge_node.core.pipeline import NodePipeline
 from edge_node.core.scoring import RiseRule
 from edge_node.wake import WakeCycle
-from fakes import FakeClock, FixedBattery, FakeRadio, MemoryStore, TraceSensor, make_config
 
 START_MS = 1780000000000
 WAKES = 150

@@ -1,0 +1,65 @@
+"""A fake `machine` module for running edge_node.board on the MicroPython test runner.
+
+The I2C bus carries a simulated BME688 (fake_bme68x), the ADC reads a fixed
+pin voltage, RTC memory is a module-level buffer that outlives each "boot",
+and deepsleep raises DeepSleep so the test can boot the node again.
+"""
+
+from fake_bme68x import FakeBme68xBus
+
+DEEPSLEEP_RESET = 4
+PWRON_RESET = 1
+ADC_PIN_UV = 1900000
+
+rtc_memory = bytearray()
+sleeps = []
+slept_ms = 0  # how far the RTC has run in deep sleep (the test adds it to the clock)
+bus = None
+
+
+class DeepSleep(Exception):
+    pass
+
+
+class Pin:
+    def __init__(self, number, *args, **kwargs):
+        self.number = number
+
+
+class I2C:
+    def __new__(cls, bus_id, sda=None, scl=None, freq=400000):
+        global bus
+        if bus is None:
+            bus = FakeBme68xBus(variant=1)
+        return bus
+
+
+class ADC:
+    ATTN_11DB = 3
+
+    def __init__(self, pin, atten=None):
+        self.pin = pin
+
+    def read_uv(self):
+        return ADC_PIN_UV
+
+
+class RTC:
+    def memory(self, data=None):
+        global rtc_memory
+        if data is None:
+            return bytes(rtc_memory)
+        if len(data) > 2048:
+            raise ValueError("RTC memory holds 2048 bytes")
+        rtc_memory = bytearray(data)
+
+
+def reset_cause():
+    return DEEPSLEEP_RESET
+
+
+def deepsleep(ms=0):
+    global slept_ms
+    sleeps.append(ms)
+    slept_ms += ms
+    raise DeepSleep(ms)
