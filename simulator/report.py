@@ -34,9 +34,9 @@ def write_report(result: ScenarioResult, directory: str | Path, command: str = "
     (out / "summary.md").write_text(_markdown(result, summary, command))
     with open(out / "alerts.csv", "w", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["node", "seq", "t_ms", "time_utc", "score", "ignition", "sensor_fault"])
+        writer.writerow(["node", "seq", "t_ms", "time_utc", "score", "ignition", "sensor_fault", "cause"])
         for a in result.alert_records:
-            writer.writerow([a.node, a.seq, a.t_ms, iso_utc(a.t_ms), a.score, a.ignition, a.fault])
+            writer.writerow([a.node, a.seq, a.t_ms, iso_utc(a.t_ms), a.score, a.ignition, a.fault, a.cause])
     _figures(result, out)
     return summary
 
@@ -70,7 +70,9 @@ def _markdown(result: ScenarioResult, s: dict, command: str) -> str:
               f"- alerts: {s['alerts']} ({s['true_alerts']} about a fire, {s['false_alerts']} false)",
               (f"- false alerts per node-month: {s['false_alerts_per_node_month']:.4f} "
               f"(healthy sensors only: {s['false_alerts_per_node_month_healthy']:.4f})"),
-              f"- sensor faults injected: {s['sensor_faults'] or 'none'}; nodes lost: {s['dead_nodes'] or 'none'}",
+              f"- false alerts by likely cause: {s['false_alerts_by_cause']}, from {s['nodes_with_false_alerts']} nodes",
+              (f"- sensor faults injected: {s['sensor_faults'] or 'none'}; nuisance events (sun flecks, exhaust): "
+              f"{s['nuisance_events']}; nodes lost: {s['dead_nodes'] or 'none'}"),
               "", "## Radio", "",
               f"- {radio.get('model')}: sent {radio['sent']}, delivered {radio['delivered']}, lost {radio['lost']}"
               + (f" (collisions {radio['lost_collision']}, out of range {radio['lost_out_of_range']}, "

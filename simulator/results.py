@@ -28,16 +28,21 @@ class Ignition:
         return f"Ignition({self.index}, t_ms={self.time_ms}, x_m={self.x_m:.0f}, y_m={self.y_m:.0f})"
 
 
-class AlertRecord:
-    __slots__ = ("fault", "ignition", "node", "score", "seq", "t_ms")
+CAUSES = ("fire", "sensor_fault", "nuisance", "rain_onset", "other")
 
-    def __init__(self, node: str, seq: int, t_ms: int, score: int, ignition: int, fault: str) -> None:
+
+class AlertRecord:
+    __slots__ = ("cause", "fault", "ignition", "node", "score", "seq", "t_ms")
+
+    def __init__(self, node: str, seq: int, t_ms: int, score: int, ignition: int, fault: str,
+                 cause: str = "other") -> None:
         self.node = node
         self.seq = seq
         self.t_ms = t_ms
         self.score = score
         self.ignition = ignition  # index of the fire the node was smelling, -1 for a false alert
         self.fault = fault        # the node's sensor fault at alert time ("none" when healthy)
+        self.cause = cause        # what the simulator knows set it off, one of CAUSES
 
 
 class ScenarioResult:
@@ -111,6 +116,8 @@ class ScenarioResult:
             "true_alerts": len(self.alert_records) - len(false),
             "false_alerts": len(false),
             "false_alerts_healthy_nodes": len(healthy_false),
+            "false_alerts_by_cause": {c: sum(1 for a in false if a.cause == c) for c in CAUSES[1:]},
+            "nodes_with_false_alerts": len({a.node for a in false}),
             "false_alerts_per_node_month": self.false_alerts_per_node_month(),
             "false_alerts_per_node_month_healthy": (len(healthy_false) / self.node_months()
                                                     if self.node_months() > 0 else math.nan),

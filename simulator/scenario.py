@@ -55,6 +55,7 @@ M_PER_DEG_LAT = 111_320.0
 EXPOSED_PPM = 1.0        # CO above background that counts as "this node smells a fire"
 EXPOSED_HEAT_C = 1.0
 PERIMETER_EVERY_S = 900
+RAIN_ONSET_WINDOW_S = 2 * 3600  # false alerts this soon after rain starts are blamed on the rain
 
 
 class ScenarioConfigError(ValueError):
@@ -217,6 +218,7 @@ def run_scenario(config: ScenarioConfig, publish: Publish | None = None,
     alive = np.ones(n, dtype=bool)
     seq = np.zeros(n, dtype=np.int64)
     last_exposed_ms = np.full(n, -(1 << 62), dtype=np.int64)
+    last_nuisance_ms = np.full(n, -(1 << 62), dtype=np.int64)
     exposure_fire = np.full(n, -1, dtype=np.int64)
     first_true_alert_ms: dict[int, int] = {}
     next_report = 0.0
@@ -237,6 +239,7 @@ def run_scenario(config: ScenarioConfig, publish: Publish | None = None,
         co_ppm, heat_c, burned, dominant = smoke_and_heat(fires, fuel, x_m, y_m, wx)
         temp_cc, rh_cp, gas_ohm = sensors.read(t_s, dt_s, wx, co_ppm, heat_c)
         gas_q8 = fixed_point.gas_index_q8(gas_ohm, GAS_SIGN_RESISTANCE)
+        last_nuisance_ms[sensors.nuisances.nodes_now] = t_ms[sensors.nuisances.nodes_now]
         exposed = (co_ppm > EXPOSED_PPM) | (heat_c > EXPOSED_HEAT_C)
         last_exposed_ms = np.where(exposed, t_ms, last_exposed_ms)
         exposure_fire = np.where(exposed, dominant, exposure_fire)
@@ -252,8 +255,9 @@ def run_scenario(config: ScenarioConfig, publish: Publish | None = None,
         result.node_steps += int(alive.sum())
         alerting = np.flatnonzero(alerts)
         if alerting.size:
+            rain_onset = any(0 <= t_s - start < RAIN_ONSET_WINDOW_S for start, _, _ in weather.rain_spells)
             _record_alerts(result, alerting, t_ms, seq, scores, exposure_fire, last_exposed_ms, fault_kind,
-                           fault_at_s <= t_s, first_true_alert_ms)
+                           fault_at_s <= t_s, last_nuisance_ms, rain_onset, first_true_alert_ms)
             threshold = int(engine.threshold)
             items = [(topics["alert"][i], schema.encode_alert,
                       (ids[i], s, t, sc, threshold, tc, rh, g, gq, mv), False)
@@ -296,15 +300,25 @@ def run_scenario(config: ScenarioConfig, publish: Publish | None = None,
 
 def _record_alerts(result: ScenarioResult, alerting: np.ndarray, t_ms: np.ndarray, seq: np.ndarray,
                    scores: np.ndarray, exposure_fire: np.ndarray, last_exposed_ms: np.ndarray, fault_kind: np.ndarray,
-                   failed: np.ndarray, first_true_alert_ms: dict[int, int]) -> None:
-    """Keep each alert with its ground truth: the fire the node smelt in the last 30 min, or -1."""
+                   failed: np.ndarray, last_nuisance_ms: np.ndarray, rain_onset: bool,
+                   first_true_alert_ms: dict[int, int]) -> None:
+    """Keep each alert with its ground truth: the fire the node smelt in the last 30 min (or -1),
+    and for false alerts the likeliest cause the simulator knows of."""
     for i in alerting.tolist():
         node, t_i = result.node_ids[i], int(t_ms[i])
         true_fire = int(exposure_fire[i]) if t_i - int(last_exposed_ms[i]) <= TRUE_ALERT_WINDOW_MS else -1
         if true_fire >= 0:
             first_true_alert_ms.setdefault(true_fire, t_i)
         fault = FAULT_NAMES[int(fault_kind[i])] if failed[i] else "none"
-        result.alert_records.append(AlertRecord(node, int(seq[i]), t_i, int(scores[i]), true_fire, fault))
+        if true_fire >= 0:
+            cause = "fire"
+        elif fault != "none":
+            cause = "sensor_fault"
+        elif t_i - int(last_nuisance_ms[i]) <= TRUE_ALERT_WINDOW_MS:
+            cause = "nuisance"
+        else:
+            cause = "rain_onset" if rain_onset else "other"
+        result.alert_records.append(AlertRecord(node, int(seq[i]), t_i, int(scores[i]), true_fire, fault, cause))
         result.first_alert_ms.setdefault(node, t_i)
 
 

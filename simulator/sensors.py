@@ -59,12 +59,14 @@ class Nuisances:
         for name in ("node", "start_s", "kind_sun", "end_s", "heat_c", "co_ppm"):
             setattr(self, name, getattr(self, name)[order])
         self.max_len_s = float((self.end_s - self.start_s).max(initial=0.0))
+        self.nodes_now = self.node[:0]  # nodes with a nuisance going on at the last `at` call
 
     def at(self, t_s: float, heat_c: np.ndarray, co_ppm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Fire heat and CO plus whatever nuisance is going on at each node at t_s."""
         lo = np.searchsorted(self.start_s, t_s - self.max_len_s)
         hi = np.searchsorted(self.start_s, t_s, side="right")
         live = np.flatnonzero(self.end_s[lo:hi] > t_s) + lo
+        self.nodes_now = self.node[live]
         if live.size == 0:
             return heat_c, co_ppm
         heat_c, co_ppm = heat_c.copy(), co_ppm.copy()

@@ -120,7 +120,7 @@ def _print_summary(s: dict, args: argparse.Namespace) -> None:
         print(f"  ignition {ign['index']} at ({ign['x_m']:.0f}, {ign['y_m']:.0f}) m: {latency}; "
               f"burned {ign['burned_area_ha']} ha ({ign['out_reason'] or 'still burning'})")
     print(f"  alerts {s['alerts']} ({s['false_alerts']} false: {s['false_alerts_per_node_month']:.4f} per node-month, "
-          f"{s['false_alerts_per_node_month_healthy']:.4f} on healthy sensors)")
+          f"{s['false_alerts_per_node_month_healthy']:.4f} on healthy sensors; by cause {s['false_alerts_by_cause']})")
     radio = s["radio"]
     print(f"  messages {s['messages_published']} published; radio sent {radio['sent']}, lost {radio['lost']}")
     b = s["battery"]
