@@ -20,6 +20,7 @@ from edge_node.core.schema import TOPIC_PREFIX
 from gateway.config import MqttSettings
 
 log = logging.getLogger("emberwatch.gateway.mqtt")
+_MISSING = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,10 +67,35 @@ class MqttSource:
         self.client.loop_stop()
 
     def ack(self, item: Received) -> None:
-        # After a reconnect the broker resends what was not acked (same data, new
-        # delivery); acking an old packet id could ack a different, newer message.
-        if item.qos > 0 and item.connection == self.connection:
-            self.client.ack(item.mid, item.qos)
+        self.ack_all([item])
+
+    def ack_all(self, items: list[Received]) -> None:
+        """PUBACK every item of a durable batch.
+
+        After a reconnect the broker resends what was not acked (same data, new
+        delivery); acking an old packet id could ack a different, newer message,
+        so only this connection's deliveries are acked.
+        """
+        acks = [(i.mid, i.qos) for i in items if i.qos > 0 and i.connection == self.connection]
+        # paho wakes its network thread with one socketpair write per queued packet; for a batch of
+        # acks that is a syscall and a thread switch each (about a fifth of the gateway's CPU at full
+        # load). Queue them with the wake-up muted, then wake it once. Falls back to plain acks if
+        # a paho release renames the attribute.
+        wake = getattr(self.client, "_sockpairW", _MISSING)
+        if wake is _MISSING or wake is None or len(acks) < 2:
+            for mid, qos in acks:
+                self.client.ack(mid, qos)
+            return
+        self.client._sockpairW = None
+        try:
+            for mid, qos in acks:
+                self.client.ack(mid, qos)
+        finally:
+            self.client._sockpairW = wake
+        try:
+            wake.send(b"0")
+        except BlockingIOError:
+            pass  # a wake-up is already pending
 
     def _on_connect(self, client: mqtt.Client, userdata: object, flags: mqtt.ConnectFlags,
                     reason_code: mqtt.ReasonCode, properties: object) -> None:

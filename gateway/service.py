@@ -131,8 +131,7 @@ class GatewayService:
                 log.debug("duplicate %s seq %d dropped", outcome.node, outcome.seq)
         if events:
             self._store(events)
-        for item in batch:
-            source.ack(item)
+        source.ack_all(batch)
 
     def _store(self, events: list[tuple[Event, int]]) -> None:
         """Make events durable: the store, else the spool; without a spool, retry until stopped."""
