@@ -19,10 +19,12 @@ import os
 import platform
 import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -109,6 +111,56 @@ def gateway_drain_rate(mqtt_port: int, influx_port: int, n: int, batch: int, flu
     return n / elapsed, cpu_s / n * 1e6
 
 
+def metric_sum(ports: list[int], name: str) -> float:
+    total = 0.0
+    for port in ports:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as resp:
+                for line in resp.read().decode().splitlines():
+                    if line.startswith(name + " "):
+                        total += float(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+def share_group_drain_rate(mqtt_port: int, influx_port: int, n: int, processes: int, batch: int,
+                           flush_ms: int, run: int) -> float:
+    """Several `emberwatch gateway` processes in one shared subscription group drain one backlog."""
+    site = f"share{processes}-{run}"
+    env = {**os.environ, **gateway_env(mqtt_port, influx_port, site, f"share_{processes}_{run}", batch, flush_ms),
+           "EMBERWATCH_MQTT_SHARE_GROUP": "gateways"}
+    ports = [servers.free_port() for _ in range(processes)]
+    for i in range(processes):  # sessions with the shared subscription, so the backlog queues for the group
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"{site}-{i}", clean_session=False)
+        done = threading.Event()
+        client.on_subscribe = lambda *a, done=done: done.set()
+        client.connect("127.0.0.1", mqtt_port)
+        client.loop_start()
+        client.subscribe(f"$share/gateways/{schema.TOPIC_PREFIX}/{site}/+/+", qos=1)
+        done.wait(10)
+        client.disconnect()
+        client.loop_stop()
+    queue_backlog(mqtt_port, n, site)
+    root = Path(__file__).resolve().parents[1]
+    start = time.perf_counter()
+    procs = [subprocess.Popen([sys.executable, "-m", "emberwatch.cli", "gateway", "--log-level", "WARNING"],
+                              env={**env, "EMBERWATCH_MQTT_CLIENT_ID": f"{site}-{i}",
+                                   "EMBERWATCH_HEALTH_PORT": str(port)}, cwd=root,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             for i, port in enumerate(ports)]
+    try:
+        wait_until(lambda: metric_sum(ports, "emberwatch_gateway_stored_total") >= n, 300,
+                   "backlog stored by the group", interval_s=0.02)
+        elapsed = time.perf_counter() - start  # includes the processes' start-up (about 0.5 s)
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(30)
+    return n / elapsed
+
+
 def publish_steady(port: int, site: str, rate_per_s: int, duration_s: float) -> None:
     """Separate process: each alert is stamped with its publish time, so lag = stored - published."""
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bench-steady")
@@ -182,6 +234,12 @@ def main() -> int:
                         gateway_drain_rate(broker.port, influx.port, n, batch, flush_ms, run))
                     print(f"; gateway {batch}/{flush_ms} ms {gw[(batch, flush_ms)][-1][0]:,.0f}", end="", flush=True)
                 print()
+            share: list[float] = []
+            for run in range(repeats):
+                share.append(share_group_drain_rate(broker.port, influx.port, n, 2, 500, 100, run))
+                raw.append(raw_paho_drain_rate(broker.port, n, f"raw-share-{run}"))
+                print(f"run {run}: 2 gateway processes {share[-1]:,.0f} alerts/s; raw paho {raw[-1][0]:,.0f}",
+                      flush=True)
             best_raw = max(r for r, _ in raw)
             print(f"raw paho subscriber drain: best {best_raw:,.0f} msg/s, median "
                   f"{statistics.median(r for r, _ in raw):,.0f}; CPU {min(c for _, c in raw):.0f} us/msg")
@@ -190,6 +248,9 @@ def main() -> int:
                 print(f"gateway -> InfluxDB drain, batch {batch}, flush {flush_ms} ms: best {best:,.0f} alerts/s "
                       f"= {best / best_raw:.2f} x raw paho (median {statistics.median(r for r, _ in runs):,.0f}); "
                       f"gateway process CPU {min(c for _, c in runs):.0f} us/alert", flush=True)
+            print(f"2 gateway processes in one shared subscription group, batch 500, flush 100 ms: best "
+                  f"{max(share):,.0f} alerts/s = {max(share) / best_raw:.2f} x raw paho "
+                  f"(median {statistics.median(share):,.0f})", flush=True)
             for flush_ms in (100, 20):
                 p50, p99, worst, count = latency_at(broker.port, influx.port, 1000, duration_s, 500, flush_ms)
                 print(f"latency at 1,000 alerts/s for {duration_s:.0f} s (batch 500, flush {flush_ms} ms, "
