@@ -28,7 +28,7 @@ class Ignition:
         return f"Ignition({self.index}, t_ms={self.time_ms}, x_m={self.x_m:.0f}, y_m={self.y_m:.0f})"
 
 
-CAUSES = ("fire", "sensor_fault", "nuisance", "rain_onset", "other")
+CAUSES = ("fire", "sensor_fault", "nuisance", "rain", "other")
 
 
 class AlertRecord:

@@ -55,7 +55,7 @@ M_PER_DEG_LAT = 111_320.0
 EXPOSED_PPM = 1.0        # CO above background that counts as "this node smells a fire"
 EXPOSED_HEAT_C = 1.0
 PERIMETER_EVERY_S = 900
-RAIN_ONSET_WINDOW_S = 2 * 3600  # false alerts this soon after rain starts are blamed on the rain
+RAIN_WINDOW_S = 2 * 3600  # false alerts this soon after rain starts or stops are blamed on the rain
 
 
 class ScenarioConfigError(ValueError):
@@ -255,9 +255,10 @@ def run_scenario(config: ScenarioConfig, publish: Publish | None = None,
         result.node_steps += int(alive.sum())
         alerting = np.flatnonzero(alerts)
         if alerting.size:
-            rain_onset = any(0 <= t_s - start < RAIN_ONSET_WINDOW_S for start, _, _ in weather.rain_spells)
+            rain_change = any(0 <= t_s - edge < RAIN_WINDOW_S for start, end, _ in weather.rain_spells
+                              for edge in (start, end))
             _record_alerts(result, alerting, t_ms, seq, scores, exposure_fire, last_exposed_ms, fault_kind,
-                           fault_at_s <= t_s, last_nuisance_ms, rain_onset, first_true_alert_ms)
+                           fault_at_s <= t_s, last_nuisance_ms, rain_change, first_true_alert_ms)
             threshold = int(engine.threshold)
             items = [(topics["alert"][i], schema.encode_alert,
                       (ids[i], s, t, sc, threshold, tc, rh, g, gq, mv), False)
@@ -300,7 +301,7 @@ def run_scenario(config: ScenarioConfig, publish: Publish | None = None,
 
 def _record_alerts(result: ScenarioResult, alerting: np.ndarray, t_ms: np.ndarray, seq: np.ndarray,
                    scores: np.ndarray, exposure_fire: np.ndarray, last_exposed_ms: np.ndarray, fault_kind: np.ndarray,
-                   failed: np.ndarray, last_nuisance_ms: np.ndarray, rain_onset: bool,
+                   failed: np.ndarray, last_nuisance_ms: np.ndarray, rain_change: bool,
                    first_true_alert_ms: dict[int, int]) -> None:
     """Keep each alert with its ground truth: the fire the node smelt in the last 30 min (or -1),
     and for false alerts the likeliest cause the simulator knows of."""
@@ -317,7 +318,7 @@ def _record_alerts(result: ScenarioResult, alerting: np.ndarray, t_ms: np.ndarra
         elif t_i - int(last_nuisance_ms[i]) <= TRUE_ALERT_WINDOW_MS:
             cause = "nuisance"
         else:
-            cause = "rain_onset" if rain_onset else "other"
+            cause = "rain" if rain_change else "other"
         result.alert_records.append(AlertRecord(node, int(seq[i]), t_i, int(scores[i]), true_fire, fault, cause))
         result.first_alert_ms.setdefault(node, t_i)
 

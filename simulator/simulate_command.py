@@ -21,6 +21,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--spacing-m", type=float, default=200.0, help="grid spacing / density (default 200 m)")
     parser.add_argument("--engine", choices=("fleet", "reference"), default="fleet",
                         help="fleet: numpy, fast; reference: one edge_node.core pipeline per node")
+    parser.add_argument("--scorer", choices=("model", "rise-rule"), default="model",
+                        help="model: the committed int8 autoencoder (default); rise-rule: the static baseline")
     parser.add_argument("--no-radio", action="store_true", help="ideal links instead of the LoRa model")
     parser.add_argument("--suppress-after-h", type=float, default=3.0,
                         help="fire crews put a fire out this long after its first alert (default 3; <0: never)")
@@ -40,6 +42,20 @@ def _parse_ignitions(specs: list[str]) -> list[tuple[float, float, float]]:
             raise ValueError(f"--ignite wants HOURS,X_M,Y_M (e.g. 13.5,400,400), got {spec!r}") from None
         plan.append((hours * 3600.0, x, y))
     return plan
+
+
+def _pipeline_factory(scorer: str):
+    from edge_node.core.detector import Detector
+    from edge_node.core.pipeline import NodePipeline, default_pipeline
+    from edge_node.core.scoring import RiseRule
+
+    if scorer == "model":
+        return default_pipeline
+
+    def rise_rule_pipeline() -> NodePipeline:
+        rule = RiseRule()  # the same debounce the fallback in default_pipeline() uses
+        return NodePipeline(rule, Detector(rule.threshold, 2, 3, 600))
+    return rise_rule_pipeline
 
 
 def run(args: argparse.Namespace) -> int:
@@ -91,7 +107,8 @@ def run(args: argparse.Namespace) -> int:
               end="" if interactive else "\n", file=sys.stderr, flush=True)
 
     try:
-        result = run_scenario(config, publish=publish if sinks else None, progress=progress)
+        result = run_scenario(config, publish=publish if sinks else None, progress=progress,
+                              make_pipeline=_pipeline_factory(args.scorer))
         for sink in sinks:
             sink.close()
     except ScenarioConfigError as exc:

@@ -80,6 +80,7 @@ class Weather:
         self.wind_dev_rad = 0.0
         self.rain_mm_h = 0.0
         self.rain_cooling_c = 0.0
+        self.wetness = 0.0  # 1 = soaked air and ground; dries over hours after the rain
         self.fuel_moisture = None
 
     def _draw_rain(self, days: float) -> list[tuple[float, float, float]]:
@@ -106,12 +107,19 @@ class Weather:
         rain_target = sum(mm for start, end, mm in self.rain_spells if start <= t_s < end)
         relax = 1.0 - math.exp(-dt_s / 900.0)  # weather changes over ~15 minutes
         self.rain_mm_h += (rain_target - self.rain_mm_h) * relax
-        self.rain_cooling_c += ((3.0 if rain_target > 0 else 0.0) - self.rain_cooling_c) * relax
+        cooling_target = 3.0 if rain_target > 0 else 0.0
+        # evaporation from wet ground keeps the air cool for a couple of hours after the rain
+        cool_relax = relax if cooling_target > self.rain_cooling_c else 1.0 - math.exp(-dt_s / 7200.0)
+        self.rain_cooling_c += (cooling_target - self.rain_cooling_c) * cool_relax
         temp_c = (self._daily(self.day_mean_c, t_s) + c.temp_swing_c * math.cos(2 * math.pi * (hour - 15) / 24)
                   - self.rain_cooling_c)
         dew_c = self._daily(self.day_dew_c, t_s)
-        wet = min(1.0, self.rain_mm_h)  # rain brings the dew point up to the air temperature
-        dew_c = min(temp_c, dew_c * (1 - wet) + (temp_c - 0.5) * wet)
+        # rain brings the dew point up to the air temperature within minutes; afterwards wet
+        # ground keeps evaporating, so the air dries over hours, not as fast as it got wet
+        target = min(1.0, rain_target)
+        tau_s = 900.0 if target > self.wetness else 3 * 3600.0
+        self.wetness += (target - self.wetness) * (1.0 - math.exp(-dt_s / tau_s))
+        dew_c = min(temp_c, dew_c * (1 - self.wetness) + (temp_c - 0.5) * self.wetness)
         rh_pct = float(100.0 * saturation_vapour_hpa(dew_c) / saturation_vapour_hpa(temp_c))
         # wind: Ornstein-Uhlenbeck around a diurnal mean (afternoon breeze), direction wanders
         k = dt_s / 3600.0
