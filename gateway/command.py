@@ -25,6 +25,7 @@ _FLAGS = {
     "health_port": "EMBERWATCH_HEALTH_PORT",
     "batch_size": "EMBERWATCH_BATCH_SIZE",
     "flush_interval_ms": "EMBERWATCH_FLUSH_INTERVAL_MS",
+    "flush_idle_ms": "EMBERWATCH_FLUSH_IDLE_MS",
     "heartbeat_interval_s": "EMBERWATCH_HEARTBEAT_INTERVAL_S",
     "heartbeat_allowed_misses": "EMBERWATCH_HEARTBEAT_ALLOWED_MISSES",
 }

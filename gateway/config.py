@@ -1,6 +1,23 @@
 """Gateway settings from the environment, all checked before any I/O.
 
 Every problem is reported at once so an operator fixes the config in one go.
+
+Variables (all optional except a store):
+  EMBERWATCH_MQTT_URL            mqtt://host:1883 or mqtts://host:8883 (user:pass@ allowed)
+  EMBERWATCH_MQTT_USERNAME/_PASSWORD   broker login (win over the URL's)
+  EMBERWATCH_MQTT_CA_FILE        CA bundle for mqtts:// (default: the system's)
+  EMBERWATCH_MQTT_CLIENT_ID      stable id of the persistent session (default emberwatch-gateway)
+  EMBERWATCH_MQTT_SHARE_GROUP    subscribe as $share/<group>/... so several gateways split the load
+  EMBERWATCH_MQTT_KEEPALIVE_S    default 30
+  EMBERWATCH_SITE                one site, or + for all (default)
+  EMBERWATCH_INFLUX_URL          http(s)://host:8086, or EMBERWATCH_SQLITE_PATH for the embedded store
+  EMBERWATCH_INFLUX_DB / _TOKEN / _ORG / _USERNAME / _PASSWORD / _API (auto, v1, v2)
+  EMBERWATCH_BATCH_SIZE          events per store write (default 500)
+  EMBERWATCH_FLUSH_INTERVAL_MS   longest wait to fill a batch (default 100)
+  EMBERWATCH_FLUSH_IDLE_MS       write the batch early after this long without a message (default 10)
+  EMBERWATCH_SPOOL_DIR           where events wait while the store is down (unset: hold them unacked)
+  EMBERWATCH_HEALTH_PORT / _HOST /healthz and /metrics (unset: off; host default 127.0.0.1)
+  EMBERWATCH_HEARTBEAT_INTERVAL_S, EMBERWATCH_HEARTBEAT_ALLOWED_MISSES   liveness (default 900 s, 2)
 """
 
 from __future__ import annotations
@@ -62,6 +79,10 @@ class GatewayConfig:
     health_port: int | None = None
     health_host: str = "127.0.0.1"
     liveness: LivenessSettings = LivenessSettings(900, 2)
+    # A batch is also written once no message came for this long: a broker that caps un-acked
+    # QoS 1 messages (Mosquitto's max_inflight_messages, 20 by default) sends no more until the
+    # gateway acks, so waiting out the whole flush interval would only add latency.
+    flush_idle_s: float = 0.01
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> GatewayConfig:
@@ -73,6 +94,7 @@ class GatewayConfig:
         # larger than that only fills up when the flush interval runs out.
         batch_size = _int(env, "EMBERWATCH_BATCH_SIZE", 500, 1, 100_000, problems)
         flush_ms = _int(env, "EMBERWATCH_FLUSH_INTERVAL_MS", 100, 1, 60_000, problems)
+        idle_ms = _int(env, "EMBERWATCH_FLUSH_IDLE_MS", 10, 1, 60_000, problems)
         spool_dir = _spool_dir(env, problems)
         health_port = _int(env, "EMBERWATCH_HEALTH_PORT", 0, 0, 65535, problems) or None
         health_host = env.get("EMBERWATCH_HEALTH_HOST", "127.0.0.1") or "127.0.0.1"
@@ -81,7 +103,8 @@ class GatewayConfig:
             _int(env, "EMBERWATCH_HEARTBEAT_ALLOWED_MISSES", 2, 0, 1000, problems))
         if problems or mqtt is None or store is None:
             raise ConfigError(problems)
-        return cls(mqtt, store, batch_size, flush_ms / 1000.0, spool_dir, health_port, health_host, liveness)
+        return cls(mqtt, store, batch_size, flush_ms / 1000.0, spool_dir, health_port, health_host, liveness,
+                   min(idle_ms, flush_ms) / 1000.0)
 
 
 def _spool_dir(env: Mapping[str, str], problems: list[str]) -> str | None:

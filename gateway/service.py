@@ -107,7 +107,7 @@ class GatewayService:
             if remaining <= 0:
                 break
             try:
-                batch.append(self.inbox.get(timeout=remaining))
+                batch.append(self.inbox.get(timeout=min(remaining, self.config.flush_idle_s)))
             except queue.Empty:
                 break
         return batch
