@@ -1,8 +1,8 @@
 """Edge-node figures on real MicroPython (WebAssembly port under node):
 
-1. per-inference time and bytes allocated (`time.ticks_us`, `gc.mem_alloc()` deltas) for the int8
-   autoencoder alone, the whole pipeline step (features + model + detector), and one full wake
-   of the firmware's wake cycle with fake hardware;
+1. per-inference CPU time and bytes allocated (`gc.mem_alloc()` deltas) for the int8 autoencoder
+   alone, the whole pipeline step (features + model + detector) and one requantize, and per wake
+   of the firmware's wake cycle with fake hardware (part 2);
 2. one simulated day at the default settings (edge_node/config.example.json) of quiet air through
    the real wake cycle and the real MqttRadio, over a umqtt stand-in that counts MQTT 3.1.1 bytes:
    wakes per day, radio sessions, messages and bytes sent per day.
@@ -10,9 +10,12 @@
     .venv/bin/python bench/bench_micropython.py
 
 Times are CPU time of the node process (`process.cpuUsage()` through the port's `js` module),
-so a busy shared machine does not inflate them, summed over many calls and divided by the count
-(the port's ticks have 1 ms resolution). Model: the trained default when edge_node/core/model_weights.py exists, and always a
-random int8 model of the same 6-8-3-8-6 shape (tests/edge_node/random_model.py).
+so a busy shared machine does not inflate them, over batches of calls (the port's ticks have
+1 ms resolution and the kernel's CPU accounting is coarse over a few ms): the fastest of 10
+batches (500 inferences, 10,000 requantizes) per figure. Bytes are `gc.mem_alloc()` growth over
+a batch: the port frees memory only between top-level calls, so inside one the growth is
+exactly what was allocated. Models: the trained default when edge_node/core/model_weights.py
+exists, and always a random int8 model of the same 6-8-3-8-6 shape (tests/edge_node/random_model.py).
 """
 
 from __future__ import annotations
@@ -43,13 +46,14 @@ except ImportError:  # a board: wall time is CPU time
         return time.ticks_us()
 """
 
-INFERENCE_SCRIPT = CPU_CLOCK + """
+INFERENCE_SETUP = CPU_CLOCK + """
 from edge_node.core.scoring import Int8Autoencoder
 from edge_node.core.pipeline import NodePipeline, default_pipeline
 from edge_node.core.detector import Detector
 from edge_node.core.features import gas_index_q8
+from edge_node.core.int8 import requantize
 import parity_run
-MODEL = %(model)r
+MODEL = MODEL_NAME
 if MODEL == "random":
     import random_weights as w
     pipe = NodePipeline(Int8Autoencoder.from_module(w), Detector(w.THRESHOLD, w.DEBOUNCE_K, w.DEBOUNCE_N, w.COOLDOWN_S))
@@ -60,40 +64,32 @@ feats = []
 for r in rows:
     feats.append(pipe.step(r[0] * 1000, 60, r[1], r[2], gas_index_q8(r[3], r[4]))[2])
 scorer = pipe.scorer
-N = len(feats)
-REPEAT = %(repeat)d
-
-def timed(fn):
-    gc.collect()
-    c0 = cpu_us()
-    for _ in range(REPEAT):
-        for f in feats:
-            fn(f)
-    return (cpu_us() - c0) / (REPEAT * N)
-
-def alloc(fn):
-    total = 0
-    for f in feats[:50]:
-        gc.collect()
-        a0 = gc.mem_alloc()
-        fn(f)
-        total += gc.mem_alloc() - a0
-    return total // 50
-
 step_pipe = NodePipeline(scorer, Detector(scorer.threshold, 2, 3, 600))
 state = [0]
+
 def step(f):
     state[0] += 60000
     step_pipe.step(state[0], 60, 2000 + f[0], 5000 + f[2], -4000 + f[4])
 
-print("score_us", timed(scorer.score), "score_bytes", alloc(scorer.score))
-print("step_us", timed(step), "step_bytes", alloc(step))
+def requant(f):
+    # The kernel's hot spot: acc * multiplier exceeds MicroPython's 31-bit small ints, so every
+    # requantize allocates a long int (the same on ESP32, also a 32-bit port).
+    requantize(f[0] * 1000 + 12345, 1500000000, -7)
+
+FNS = {"score": scorer.score, "step": step, "requantize": requant}
+
+def measure(name, start, count):
+    # One batch per top-level call: the port frees memory only between calls.
+    fn = FNS[name]
+    batch = [feats[(start + k) % len(feats)] for k in range(count)]
+    gc.collect()
+    c0 = cpu_us()
+    a0 = gc.mem_alloc()
+    for f in batch:
+        fn(f)
+    a1 = gc.mem_alloc()
+    print(name, (cpu_us() - c0) / len(batch), (a1 - a0) // len(batch))
 print("macs", scorer.macs() if hasattr(scorer, "macs") else 0)
-from edge_node.core.int8 import requantize
-# The kernel's hot spot: acc * multiplier exceeds MicroPython's 31-bit small ints, so every
-# requantize allocates a long int (the same on ESP32, also a 32-bit port).
-print("requantize_us", timed(lambda f: requantize(f[0] * 1000 + 12345, 1500000000, -7)),
-      "requantize_bytes", alloc(lambda f: requantize(f[0] * 1000 + 12345, 1500000000, -7)))
 """
 
 DAY_SCRIPT = CPU_CLOCK + """
@@ -161,22 +157,32 @@ clock = FakeClock(1780000000000)
 radio = MqttRadio(cfg, FakeWlan(), CountingUmqtt)
 store, seq_store, sensor = MemoryStore(2048), MemoryStore(0), TraceSensor(readings)
 wakes = 86400 // cfg.sample_interval_s
-sessions = alerts = 0
-wake_us = 0
-wake_bytes = 0
-for i in range(wakes):
+totals = {"sessions": 0, "alerts": 0, "wake_us": 0, "wake_bytes": 0}
+
+def run_wakes(count):
+    # A batch of wakes per top-level call: the port frees memory only between calls, so
+    # mem_alloc grows by exactly what the batch allocates.
+    reports = []
     gc.collect()
     t0 = cpu_us()
     a0 = gc.mem_alloc()
-    report = WakeCycle(cfg, default_pipeline(), sensor, FixedBattery(3900), radio, clock, store, seq_store).run()
-    wake_bytes += gc.mem_alloc() - a0
-    wake_us += cpu_us() - t0
-    sessions += 1 if report.radio_used else 0
-    alerts += 1 if report.alert else 0
-    clock.advance_ms(report.sleep_ms)
-print("wakes", wakes, "sessions", sessions, "alerts", alerts, "messages", CountingUmqtt.publishes,
-      "payload_bytes", CountingUmqtt.payload_bytes, "mqtt_up", CountingUmqtt.up_bytes,
-      "mqtt_down", CountingUmqtt.down_bytes, "wake_us", wake_us // wakes, "wake_bytes", wake_bytes // wakes,
+    for _ in range(count):
+        report = WakeCycle(cfg, default_pipeline(), sensor, FixedBattery(3900), radio, clock, store,
+                           seq_store).run()
+        clock.advance_ms(report.sleep_ms)
+        reports.append(report)
+    totals["wake_bytes"] += gc.mem_alloc() - a0
+    totals["wake_us"] += cpu_us() - t0
+    for report in reports:
+        totals["sessions"] += 1 if report.radio_used else 0
+        totals["alerts"] += 1 if report.alert else 0
+"""
+
+DAY_REPORT = """
+print("wakes", wakes, "sessions", totals["sessions"], "alerts", totals["alerts"],
+      "messages", CountingUmqtt.publishes, "payload_bytes", CountingUmqtt.payload_bytes,
+      "mqtt_up", CountingUmqtt.up_bytes, "mqtt_down", CountingUmqtt.down_bytes,
+      "wake_us", totals["wake_us"] // wakes, "wake_bytes", totals["wake_bytes"] // wakes,
       "state_blob", len(store.blob))
 """
 
@@ -196,26 +202,31 @@ def _parse(line: str) -> dict[str, float]:
     return {parts[i]: float(parts[i + 1]) for i in range(0, len(parts), 2)}
 
 
-def inference(model: str, runs: int = 3) -> dict[str, float]:
+BATCH_CALLS = {"score": 500, "step": 500, "requantize": 10000}  # each batch >= ~100 ms of CPU
+
+
+def inference(model: str, batches: int = 10) -> dict[str, float]:
+    """Per call: the fastest batch's CPU time (the machine is shared) and allocated bytes."""
     trace = traces.synthetic()
-    results = []
-    for _ in range(runs):
-        out = run_micropython(INFERENCE_SCRIPT % {"model": model, "repeat": 10}, _files(trace))
-        merged: dict[str, float] = {}
-        for line in out.splitlines():
-            merged.update(_parse(line))
-        results.append(merged)
-    # The machine is shared: the fastest run is the least disturbed one.
-    return {k: min(r[k] for r in results) for k in results[0]}
+    steps = [INFERENCE_SETUP.replace("MODEL_NAME", repr(model))]
+    for name, batch in BATCH_CALLS.items():
+        steps += [f"measure({name!r}, {i * batch}, {batch})" for i in range(batches)]
+    out = run_micropython(steps, _files(trace)).splitlines()
+    result = {"macs": float(out[0].split()[1])}
+    for name in ("score", "step", "requantize"):
+        rows = [line.split() for line in out[1:] if line.startswith(name + " ")]
+        result[name + "_us"] = min(float(r[1]) for r in rows)
+        result[name + "_bytes"] = max(float(r[2]) for r in rows)
+    return result
 
 
-def day(runs: int = 2) -> dict[str, float]:
+def day() -> dict[str, float]:
     rows = traces.synthetic().splitlines()
     quiet = "\n".join(rows[:441]) + "\n"  # header + the 440 samples before the synthetic fire
-    results = [_parse(run_micropython(DAY_SCRIPT, _files(quiet)).strip().splitlines()[-1]) for _ in range(runs)]
-    best = dict(results[0])
-    best["wake_us"] = min(r["wake_us"] for r in results)  # counts are deterministic; time is not
-    return best
+    cfg = json.loads((ROOT / "edge_node" / "config.example.json").read_text())
+    wakes = 86400 // cfg["sample_interval_s"]
+    steps = [DAY_SCRIPT] + ["run_wakes(40)"] * (wakes // 40) + [f"run_wakes({wakes % 40})", DAY_REPORT]
+    return _parse(run_micropython(steps, _files(quiet)).strip().splitlines()[-1])
 
 
 def main() -> int:

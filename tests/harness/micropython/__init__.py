@@ -47,11 +47,14 @@ def package_files(root: Path = PROJECT_ROOT, package: str = "edge_node") -> dict
     return files
 
 
-def run_micropython(script: str, files: dict[str, str] | None = None, heapsize: int = 4 * 1024 * 1024,
+def run_micropython(script: str | list[str], files: dict[str, str] | None = None, heapsize: int = 4 * 1024 * 1024,
                     timeout_s: float = 300, binary_files: dict[str, bytes] | None = None,
                     with_sources: bool = True) -> str:
     """Run `script` on MicroPython with edge_node's sources in /lib (unless with_sources is False)
-    plus `files` (text) and `binary_files` (e.g. compiled .mpy); return its stdout."""
+    plus `files` (text) and `binary_files` (e.g. compiled .mpy); return its stdout.
+
+    A list of scripts runs as consecutive top-level calls in one interpreter: the port frees
+    memory only between such calls, never inside one (its GC cannot scan the wasm stack)."""
     all_files = package_files() if with_sources else {}
     all_files.update(files or {})
     encoded = {path: base64.b64encode(data).decode() for path, data in (binary_files or {}).items()}

@@ -45,9 +45,15 @@ for (const [path, b64] of Object.entries(request.binary_files || {})) {
   makeDirs(mp.FS, path);
   mp.FS.writeFile(path, new Uint8Array(Buffer.from(b64, "base64")));
 }
+// A list of scripts runs as consecutive top-level calls sharing one interpreter. The port's
+// garbage collector can only reclaim memory between such calls (it cannot see roots held on
+// the wasm stack), so long runs split into steps keep the heap, and timings, realistic.
+const scripts = Array.isArray(request.script) ? request.script : [request.script];
 let code = 0;
 try {
-  mp.runPython(request.script);
+  for (const script of scripts) {
+    mp.runPython(script);
+  }
 } catch (err) {
   process.stderr.write(String(err && err.message ? err.message : err) + "\n");
   code = 1;
