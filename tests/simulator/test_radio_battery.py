@@ -1,0 +1,104 @@
+"""LoRa channel (airtime, duty cycle, collisions, capture, range), battery ledger and sensor faults."""
+
+import numpy as np
+import pytest
+
+from edge_node.core import schema
+from simulator import radio
+from simulator.battery_ledger import MESSAGE_PAYLOAD_BYTES, BatteryLedger
+from simulator.energy import build_node, charge_per_message_mc, lora_time_on_air_s
+from simulator.scenario import ScenarioConfig, run_scenario
+from simulator.sensors import (
+    FAULT_DEAD_SENSOR,
+    FAULT_NONE,
+    FAULT_STUCK,
+    SensorBank,
+    SensorConfig,
+)
+from simulator.weather import WeatherState
+
+
+@pytest.fixture
+def one_channel_no_jitter(monkeypatch):
+    monkeypatch.setattr(radio, "CHANNELS_HZ", (868_100_000,))
+    monkeypatch.setattr(radio, "TX_JITTER_MS", 1)
+
+
+def _channel(rssi_dbm):
+    return radio.LoRaChannel(np.array(rssi_dbm, dtype=float)[:, None], np.random.default_rng(0), ([0.0], [0.0]))
+
+
+def _send(channel, t_ms, nodes):
+    nodes = np.array(nodes)
+    channel.send(np.full(len(nodes), t_ms, dtype=np.int64), nodes, [f"m{n}" for n in nodes])
+
+
+def test_spreading_factor_follows_link_budget_and_airtime_matches_the_energy_model():
+    ch = _channel([-100.0, -125.0, -131.0, -160.0])
+    assert ch.sf.tolist() == [7, 10, 12, 12]
+    expected_ms = round(lora_time_on_air_s(MESSAGE_PAYLOAD_BYTES + 13, 12) * 1000)
+    assert ch.toa_ms[2] == expected_ms
+    assert radio.path_loss_db(np.array([1000.0]))[0] < radio.path_loss_db(np.array([3000.0]))[0]
+
+
+def test_overlap_on_same_sf_and_channel_loses_both_unless_one_is_6_db_stronger(one_channel_no_jitter):
+    equal = _channel([-110.0, -111.0])
+    _send(equal, 0, [0, 1])
+    assert equal.release(10_000) == []
+    assert equal.stats()["lost_collision"] == 2
+    capture = _channel([-100.0, -110.0])
+    _send(capture, 0, [0, 1])
+    assert [item for _, item in capture.release(10_000)] == ["m0"]
+    apart = _channel([-110.0, -111.0])
+    _send(apart, 0, [0])
+    _send(apart, 5_000, [1])
+    assert len(apart.release(10_000)) == 2
+
+
+def test_duty_cycle_delays_the_next_frame_and_out_of_range_frames_are_lost(one_channel_no_jitter):
+    ch = _channel([-100.0, -150.0])
+    toa = int(ch.toa_ms[0])
+    _send(ch, 0, [0])
+    _send(ch, 1_000, [0])  # must wait 99 x airtime after the first
+    assert ch.queued(1_000)[0] == 1
+    _send(ch, 0, [1])
+    delivered = ch.release(10 ** 7)
+    assert [t for t, _ in delivered] == [toa, toa + 99 * toa + toa]
+    assert ch.stats()["lost_out_of_range"] == 1
+
+
+def test_ledger_charges_what_the_energy_model_says():
+    ledger = BatteryLedger(np.array([7, 12]), np.ones(2))
+    start = ledger.remaining_mc.copy()
+    ledger.tick(60.0, np.array([True, False]))
+    ledger.messages(np.array([0, 1]))
+    used = start - ledger.remaining_mc
+    msg_mc = [charge_per_message_mc(build_node("default", radio=f"lora-sf{sf}"), MESSAGE_PAYLOAD_BYTES)
+              for sf in (7, 12)]
+    sleep_mc = (ledger.sleep_ma + ledger.self_discharge_ma) * 60.0
+    assert used == pytest.approx([sleep_mc + ledger.wake_mc + msg_mc[0], sleep_mc + msg_mc[1]])
+    assert ledger.voltage_mv(np.array([0]))[0] <= 3000
+
+
+def test_dead_battery_takes_a_node_offline_with_a_retained_status():
+    messages = []
+    config = ScenarioConfig(n_nodes=4, days=0.5, ignitions=0, seed=2, dead_battery_per_node_month=200.0)
+    result = run_scenario(config, publish=lambda t, p, r: messages.append((t, p, r)))
+    assert result.dead_nodes and {reason for _, reason in result.dead_nodes.values()} == {"battery"}
+    offline = [schema.decode(t, p)["node"] for t, p, r in messages
+               if t.endswith("/status") and r and b'"offline"' in p]
+    assert sorted(offline) == sorted(result.dead_nodes)
+
+
+def test_stuck_and_dead_sensors():
+    n = 3
+    bank = SensorBank(np.random.default_rng(1), np.zeros(n), np.array([FAULT_NONE, FAULT_STUCK, FAULT_DEAD_SENSOR]),
+                      np.array([np.inf, 120.0, 120.0]), 86400.0, SensorConfig(nuisances_per_node_month=0.0))
+    weather = WeatherState(0.0, 20.0, 50.0, 2.0, 0.0, 0.0, 0.1, True)
+    zeros = np.zeros(n)
+    readings = [bank.read(t, 60.0, weather, zeros, zeros) for t in (0.0, 60.0, 120.0, 180.0, 240.0)]
+    stuck = [tuple(int(r[k][1]) for k in range(3)) for r in readings[1:]]
+    assert len(set(stuck)) == 1  # frozen from the fault on
+    assert [int(r[0][2]) for r in readings[2:]] == [-4000] * 3 and int(readings[4][2][2]) == 0
+    healthy_gas = [int(r[2][0]) for r in readings]
+    assert len(set(healthy_gas)) > 1 and min(healthy_gas) > 1000
