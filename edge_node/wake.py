@@ -67,33 +67,9 @@ class WakeCycle:
             outbox = Outbox(cfg.queue_capacity)
         self.pipeline.features = FeatureState.from_list(state.features)
         self.pipeline.detector.restore(state.detector)
-        new_alert = False
-        try:
-            temp_cc, rh_cp, _pressure_pa, gas_ohm = self.sensor.read()
-        except SensorError as exc:
-            report.error = "sensor: " + str(exc)
-        else:
-            bat_mv = self.battery.read_mv()
-            gas_q8 = gas_index_q8(gas_ohm, GAS_SIGN_RESISTANCE)
-            dt_s = cfg.sample_interval_s
-            if state.last_sample_ms >= 0:
-                dt_s = (start_ms - state.last_sample_ms) // 1000
-            alert, score, feats = self.pipeline.step(start_ms, dt_s, temp_cc, rh_cp, gas_q8)
-            state.last_sample_ms = start_ms
-            report.alert, report.score, report.features = alert, score, feats
-            if alert:
-                payload = schema.encode_alert(cfg.node, next_seq(state, self.seq_store), start_ms, score,
-                                              self.pipeline.scorer.threshold, temp_cc, rh_cp,
-                                              gas_ohm, gas_q8, bat_mv)
-                outbox.push(KIND_ALERT, payload)
-                new_alert = True
-            if self._heartbeat_due(state, start_ms):
-                payload = schema.encode_heartbeat(cfg.node, next_seq(state, self.seq_store), start_ms,
-                                                  bat_mv, temp_cc, rh_cp, gas_q8, len(outbox),
-                                                  cfg.lat_e6, cfg.lon_e6)
-                outbox.push(KIND_HEARTBEAT, payload)
-                state.last_heartbeat_ms = start_ms
-                report.heartbeat = True
+        new_alert = self._sense_and_decide(state, outbox, report, start_ms)
+        if state.retry_after_ms - start_ms > cfg.heartbeat_interval_s * 1000:
+            state.retry_after_ms = 0  # the clock went backwards (RTC reset, NTP fix): retry now
         if len(outbox) and (new_alert or start_ms >= state.retry_after_ms):
             report.radio_used = True
             self._flush(outbox, state, report, start_ms)
@@ -106,9 +82,43 @@ class WakeCycle:
         report.sleep_ms = max(1000, cfg.sample_interval_s * 1000 - elapsed_ms)
         return report
 
+    def _sense_and_decide(self, state, outbox, report, now_ms: int) -> bool:
+        """Read, think, queue an alert and/or a heartbeat; True when a new alert was queued."""
+        cfg = self.cfg
+        try:
+            temp_cc, rh_cp, _pressure_pa, gas_ohm = self.sensor.read()
+        except SensorError as exc:
+            report.error = "sensor: " + str(exc)
+            return False
+        bat_mv = self.battery.read_mv()
+        gas_q8 = gas_index_q8(gas_ohm, GAS_SIGN_RESISTANCE)
+        dt_s = cfg.sample_interval_s
+        if state.last_sample_ms >= 0:
+            dt_s = (now_ms - state.last_sample_ms) // 1000
+        alert, score, feats = self.pipeline.step(now_ms, dt_s, temp_cc, rh_cp, gas_q8)
+        state.last_sample_ms = now_ms
+        report.alert, report.score, report.features = alert, score, feats
+        queued_alert = False
+        try:
+            if alert:
+                outbox.push(KIND_ALERT, schema.encode_alert(
+                    cfg.node, next_seq(state, self.seq_store), now_ms, score, self.pipeline.scorer.threshold,
+                    temp_cc, rh_cp, gas_ohm, gas_q8, bat_mv))
+                queued_alert = True
+            if self._heartbeat_due(state, now_ms):
+                state.last_heartbeat_ms = now_ms
+                report.heartbeat = True
+                outbox.push(KIND_HEARTBEAT, schema.encode_heartbeat(
+                    cfg.node, next_seq(state, self.seq_store), now_ms, bat_mv, temp_cc, rh_cp, gas_q8,
+                    len(outbox), cfg.lat_e6, cfg.lon_e6))
+        except schema.SchemaError as exc:
+            # A reading outside the wire schema (a glitching sensor): report it, keep the node alive.
+            report.error = "schema: " + str(exc)
+        return queued_alert
+
     def _heartbeat_due(self, state, now_ms: int) -> bool:
-        if state.last_heartbeat_ms < 0:
-            return True  # first wake after a reset: say hello at once
+        if state.last_heartbeat_ms < 0 or now_ms < state.last_heartbeat_ms:
+            return True  # first wake after a reset, or the clock went backwards: say hello now
         # Half a sample of slack so wake-time jitter never delays a beat by a whole interval.
         due_ms = self.cfg.heartbeat_interval_s * 1000 - self.cfg.sample_interval_s * 500
         return now_ms - state.last_heartbeat_ms >= due_ms

@@ -143,3 +143,33 @@ def test_scenario_lines_are_parseable(scenario) -> None:
     lines, _, _, _, _ = scenario
     assert len(lines) == wake_scenario.WAKES
     json.dumps(lines)
+
+
+def _one_node(rows: list, **config):
+    cfg = fakes.make_config(**config)
+    parts = dict(clock=fakes.FakeClock(1780000000000), radio=fakes.FakeRadio(), store=fakes.MemoryStore(2048),
+                 seq_store=fakes.MemoryStore(0), sensor=fakes.TraceSensor(rows))
+
+    def wake():
+        return WakeCycle(cfg, default_pipeline(), parts["sensor"], fakes.FixedBattery(3700), parts["radio"],
+                         parts["clock"], parts["store"], parts["seq_store"]).run()
+    return wake, parts
+
+
+def test_reading_outside_the_wire_schema_is_reported_and_the_node_carries_on() -> None:
+    wake, parts = _one_node([(2000, 5000, 101325, 100000), (2000, 12000, 101325, 100000)])
+    assert wake().heartbeat
+    parts["clock"].advance_ms(3600 * 1000)
+    glitch = wake()  # humidity 120 %: no valid heartbeat can carry it
+    assert glitch.error.startswith("schema: out_of_range: rh_cp")
+    assert unpack_state(parts["store"].blob).wakes == 2, "state still saved"
+
+
+def test_clock_going_backwards_does_not_silence_heartbeats_or_retries() -> None:
+    wake, parts = _one_node([(2000, 5000, 101325, 100000)])
+    parts["radio"].up = False
+    wake()
+    parts["clock"].advance_ms(-30 * 86400 * 1000)  # RTC fell back a month
+    parts["radio"].up = True
+    report = wake()
+    assert report.heartbeat and report.radio_used and report.queued == 0
