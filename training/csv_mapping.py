@@ -145,3 +145,25 @@ def load_mapped_csv(path: Path, cmap: ColumnMap, row_interval_s: float = 1.0,
     return Recording(src, t_s, to_float_array(cols[cmap.temperature], cmap.temperature, src, missing_values),
                      to_float_array(cols[cmap.humidity], cmap.humidity, src, missing_values), gas,
                      cmap.gas_sign, label, provenance=f"user CSV {path}")
+
+
+def add_csv_arguments(parser, csv_help: str) -> None:
+    """The same --csv/--map/--label/--time options for `emberwatch train` and `emberwatch evaluate`."""
+    parser.add_argument("--csv", type=Path, help=csv_help)
+    parser.add_argument("--map", dest="column_map",
+                        help="temperature=COL,humidity=COL,gas=COL[,gas_kind=resistance|concentration]")
+    parser.add_argument("--label", help="CSV column with 1 = fire/smoke, 0 = normal")
+    parser.add_argument("--time", help="CSV column with epoch seconds or ISO date-times")
+    parser.add_argument("--row-interval-s", type=float, default=1.0, help="row spacing when there is no --time")
+    parser.add_argument("--missing", type=float, action="append", default=[],
+                        help="sentinel value meaning 'missing' (repeatable), e.g. --missing -200")
+
+
+def recording_from_args(args) -> Recording | None:
+    """The --csv recording, or None without --csv; MappingError says what is wrong."""
+    if not args.csv:
+        return None
+    if not args.column_map:
+        raise MappingError("--csv needs --map temperature=COL,humidity=COL,gas=COL[,gas_kind=...]")
+    cmap = parse_column_map(args.column_map, label=args.label, time=args.time)
+    return load_mapped_csv(args.csv, cmap, args.row_interval_s, tuple(args.missing))

@@ -20,20 +20,14 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from training.csv_mapping import add_csv_arguments
     from training.real_data import default_data_dir
 
     parser.add_argument("--weights-module", type=Path,
                         default=PROJECT_ROOT / "edge_node" / "core" / "model_weights.py",
                         help="generated weights module to evaluate")
     parser.add_argument("--data-dir", type=Path, default=default_data_dir())
-    parser.add_argument("--csv", type=Path, help="evaluate on this CSV instead of the default test sets")
-    parser.add_argument("--map", dest="column_map",
-                        help="temperature=COL,humidity=COL,gas=COL[,gas_kind=resistance|concentration]")
-    parser.add_argument("--label", help="CSV column with 1 = fire/smoke, 0 = normal")
-    parser.add_argument("--time", help="CSV column with epoch seconds or ISO date-times")
-    parser.add_argument("--row-interval-s", type=float, default=1.0, help="row spacing when there is no --time")
-    parser.add_argument("--missing", type=float, action="append", default=[],
-                        help="sentinel value meaning 'missing' (repeatable), e.g. --missing -200")
+    add_csv_arguments(parser, "evaluate on this CSV instead of the default test sets")
     parser.add_argument("--quick", action="store_true", help="small default test plan")
 
 
@@ -59,13 +53,10 @@ def methods_for(weights) -> list:
 
 
 def csv_sets(args, interval_s: int):
-    from training.csv_mapping import load_mapped_csv, parse_column_map
+    from training.csv_mapping import recording_from_args
     from training.recordings import FeatureSeries, featurize
 
-    if not args.column_map:
-        raise SystemExit("--csv needs --map temperature=COL,humidity=COL,gas=COL[,gas_kind=...]")
-    cmap = parse_column_map(args.column_map, label=args.label, time=args.time)
-    fs = featurize(load_mapped_csv(args.csv, cmap, args.row_interval_s, tuple(args.missing)), interval_s)
+    fs = featurize(recording_from_args(args), interval_s)
     if fs.label is None:
         return [], {"csv": [fs]}
     normal = fs.label == 0

@@ -18,6 +18,7 @@ DEFAULT_SEED = 7
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from training.csv_mapping import add_csv_arguments
     from training.real_data import default_data_dir
 
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
@@ -41,12 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="false alerts per node-day allowed on held-back normal data")
     parser.add_argument("--debounce", default="2/3", help="k/n: alert when k of the last n samples are over")
     parser.add_argument("--cooldown-s", type=int, default=600)
-    parser.add_argument("--csv", type=Path, help="add your own recording (split in time: 70/15/15 %%)")
-    parser.add_argument("--map", dest="column_map",
-                        help="temperature=COL,humidity=COL,gas=COL[,gas_kind=resistance|concentration]")
-    parser.add_argument("--label", help="CSV column with 1 = fire/smoke, 0 = normal")
-    parser.add_argument("--time", help="CSV column with epoch seconds or ISO date-times")
-    parser.add_argument("--row-interval-s", type=float, default=1.0, help="row spacing when there is no --time")
+    add_csv_arguments(parser, "add your own recording (split in time: 70/15/15 %%)")
     parser.add_argument("--quick", action="store_true", help="small data plan (for tests; not the committed model)")
     parser.add_argument("--quiet", action="store_true")
 
@@ -67,21 +63,18 @@ def config_from_args(args: argparse.Namespace):
     if args.quick:
         plan = plan.quick()
     command = "emberwatch train" + ("" if args.seed == DEFAULT_SEED else f" --seed {args.seed}")
-    user = ()
-    if args.csv:
-        from training.csv_mapping import load_mapped_csv, parse_column_map
+    from training.csv_mapping import recording_from_args
 
-        if not args.column_map:
-            raise SystemExit("--csv needs --map temperature=COL,humidity=COL,gas=COL[,gas_kind=...]")
-        cmap = parse_column_map(args.column_map, label=args.label, time=args.time)
-        user = (load_mapped_csv(args.csv, cmap, args.row_interval_s),)
+    user_recording = recording_from_args(args)
+    if user_recording is not None:
         command += f" --csv {args.csv.name}"
     return TrainConfig(data_dir=args.data_dir, models_dir=args.models_dir, weights_module=args.weights_module,
                        report_path=None if args.no_report else args.report, seed=args.seed, plan=plan,
                        teacher_epochs=args.teacher_epochs, student_epochs=args.student_epochs,
                        prune_sparsity=args.prune_sparsity, deploy=args.deploy, qat=not args.no_qat,
                        target_false_alerts_per_node_day=args.target_false_alerts, debounce_k=k, debounce_n=n,
-                       cooldown_s=args.cooldown_s, command=command, user_recordings=user)
+                       cooldown_s=args.cooldown_s, command=command,
+                       user_recordings=() if user_recording is None else (user_recording,))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -132,7 +132,8 @@ def run_training(cfg: TrainConfig, progress: Progress) -> dict:
                                      _float_zlib(model), None, *aucs(scorers.float_ae_scorer(model, scales))))
         tfl, q = quantize_student(model, x)
         int8_models[name] = (tfl, q)
-        table.append(compression_row(f"student int8 PTQ ({name})", model.count_params(), None,
+        label = "int8 after QAT fine-tune" if name == "qat" else f"int8 PTQ ({name})"
+        table.append(compression_row(f"student {label}", model.count_params(), None,
                                      quantize.entropy_coded_bytes(q), len(tfl),
                                      *aucs(scorers.int8_scorer(int8_autoencoder(q, scales)))))
         progress(f"compressed {name}: {table[-1]}")
@@ -159,7 +160,8 @@ def run_training(cfg: TrainConfig, progress: Progress) -> dict:
     for m in methods:
         results[m.name] = evaluate_method(m, labelled, splits.test_normal, event_prefixes(cfg))
         progress(f"evaluated {m.name}")
-    curves = roc_curves(methods[:-1], labelled)
+    curves = {"labels as given": roc_curves(methods[:-1], labelled),
+              "strong event F vs quiet C": roc_curves(methods[:-1], strong)}
     sensitivity = debounce_sensitivity(methods[0], splits, cfg)
 
     progress.step("parity check and export")
