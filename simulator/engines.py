@@ -47,6 +47,7 @@ class FleetEngine:
     def __init__(self, n_nodes: int, make_pipeline=default_pipeline) -> None:
         template = make_pipeline()  # the same model and detector settings a node would get
         scorer = template.scorer
+        self.scorer: FleetAutoencoder | FleetRiseRule
         if isinstance(scorer, Int8Autoencoder):
             self.scorer = FleetAutoencoder(scorer)
         elif isinstance(scorer, RiseRule):

@@ -147,7 +147,7 @@ class LoRaChannel:
             s_node = self.node[settle]
             overlapped = self._overlapped()[settle]
             in_range = self.audible[s_node].any(axis=1)
-            decoded = in_range.copy()
+            decoded = np.array(in_range, dtype=bool)
             self.counts["lost_out_of_range"] += int((~in_range).sum())
             for row in np.flatnonzero(in_range & overlapped).tolist():
                 f, node = int(settle[row]), int(s_node[row])

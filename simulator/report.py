@@ -110,8 +110,8 @@ def _figures(result: ScenarioResult, out: Path) -> None:
     for fire in result.fires:
         history = fire.perimeter_history
         for k, (_, px, py) in enumerate(history):
-            colour = cmap(k / max(1, len(history) - 1))
-            ax.plot(np.append(px, px[0]), np.append(py, py[0]), color=colour, lw=0.8)
+            shade = cmap(k / max(1, len(history) - 1))
+            ax.plot(np.append(px, px[0]), np.append(py, py[0]), color=shade, lw=0.8)
         ax.plot([fire.x_m], [fire.y_m], marker="*", ms=14, c="darkred", zorder=5)
     ax.set_aspect("equal")
     ax.set_xlabel("x (m east)")

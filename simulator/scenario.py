@@ -130,7 +130,7 @@ def model_sample_interval_s() -> int:
 
 
 def _place(config: ScenarioConfig, rng: np.random.Generator):
-    if config.placement == "csv" or config.positions_csv:
+    if config.positions_csv:  # problems() already insists on a file when placement is csv
         return csv_placement(config.positions_csv)
     if config.placement == "random":
         return random_placement(config.n_nodes, config.spacing_m, rng)
@@ -272,7 +272,7 @@ def run_scenario(config: ScenarioConfig, publish: Publish | None = None,
         beating = np.flatnonzero(alive & (step % hb_steps == hb_offset))
         if beating.size:
             queued = link.queued(int(step_ms))[beating]
-            items = [(topics["heartbeat"][i], schema.encode_heartbeat, (ids[i], s, t, mv, tc, rh, gq, q, la, lo), False)
+            hb_items = [(topics["heartbeat"][i], schema.encode_heartbeat, (ids[i], s, t, mv, tc, rh, gq, q, la, lo), False)
                      for i, s, t, mv, tc, rh, gq, q, la, lo in zip(
                          beating.tolist(), seq[beating].tolist(), t_ms[beating].tolist(), ledger.voltage_mv(beating).tolist(),
                          temp_cc[beating].tolist(), rh_cp[beating].tolist(), gas_q8[beating].tolist(),
@@ -280,7 +280,7 @@ def run_scenario(config: ScenarioConfig, publish: Publish | None = None,
             seq[beating] += 1
             result.heartbeats += int(beating.size)
             ledger.messages(beating)
-            link.send(t_ms[beating], beating, items)
+            link.send(t_ms[beating], beating, hb_items)
         outbox.flush(step_ms + dt_s * 1000)
         if progress is not None and (step + 1) / n_steps >= next_report:
             progress((step + 1) / n_steps)

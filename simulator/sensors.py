@@ -96,7 +96,7 @@ class SensorBank:
         self.turbulence = np.zeros(n)
         self.gas_drift = np.zeros(n)
         self.lagged: list[np.ndarray] | None = None  # temp_c, rh_pct, ln_gas after the sensor's lag
-        self.last = None    # last integer readings, for the stuck fault
+        self.last: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # last readings, for stuck faults
 
     def read(self, t_s: float, dt_s: float, weather: WeatherState, co_ppm: np.ndarray,
              heat_c: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     if problems:
         print("error: " + "; ".join(problems), file=sys.stderr)
         return 2
-    sinks = []
+    sinks: list[EventLog | MqttPublisher] = []
     try:
         if args.event_log:
             sinks.append(EventLog(args.event_log))

@@ -81,7 +81,7 @@ class Weather:
         self.rain_mm_h = 0.0
         self.rain_cooling_c = 0.0
         self.wetness = 0.0  # 1 = soaked air and ground; dries over hours after the rain
-        self.fuel_moisture = None
+        self.fuel_moisture: float | None = None
 
     def _draw_rain(self, days: float) -> list[tuple[float, float, float]]:
         """(start_s, end_s, mm_per_h) spells, Poisson in time."""
@@ -128,9 +128,8 @@ class Weather:
         self.wind_ms = max(0.2, self.wind_ms)
         self.wind_dev_rad += -self.wind_dev_rad * min(1.0, k / 3) + 0.3 * math.sqrt(k) * self.rng.normal()
         emc = equilibrium_moisture_pct(temp_c, rh_pct) / 100.0
-        if self.fuel_moisture is None:
-            self.fuel_moisture = emc
-        self.fuel_moisture += (emc - self.fuel_moisture) * (1 - math.exp(-dt_s / 3600.0))  # 1-h fuel
-        self.fuel_moisture = min(0.35, self.fuel_moisture + self.rain_mm_h * 0.02 * dt_s / 3600.0)
+        moisture = emc if self.fuel_moisture is None else self.fuel_moisture
+        moisture += (emc - moisture) * (1 - math.exp(-dt_s / 3600.0))  # 1-h fuel
+        self.fuel_moisture = moisture = min(0.35, moisture + self.rain_mm_h * 0.02 * dt_s / 3600.0)
         return WeatherState(t_s, temp_c, rh_pct, self.wind_ms, math.radians(c.wind_to_deg) + self.wind_dev_rad,
-                            self.rain_mm_h, self.fuel_moisture, 6 <= hour < 20)
+                            self.rain_mm_h, moisture, 6 <= hour < 20)
