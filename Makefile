@@ -30,5 +30,9 @@ $(STAMP_DEV): pyproject.toml $(VENV)/bin/python
 system-deps:
 	@bash tests/harness/install_system_deps.sh
 
+# Edge-node firmware: .mpy files under build/firmware/ (see edge_node/README.md to deploy).
+firmware: $(STAMP_DEV)
+	$(VENV)/bin/emberwatch firmware build
+
 clean:
 	rm -rf $(VENV) build *.egg-info
