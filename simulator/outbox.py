@@ -13,9 +13,11 @@ Message = tuple[str, Callable[..., bytes], tuple, bool]
 
 
 class Outbox:
-    def __init__(self, link, publish: Publish | None) -> None:
+    def __init__(self, link, publish: Publish | None,
+                 on_delivered: Callable[[int, Message], None] | None = None) -> None:
         self.link = link
         self.publish = publish
+        self.on_delivered = on_delivered  # told of every message the radio delivered, with its time
         self.heap: list[tuple[int, int, Message]] = []
         self.order = 0
         self.published = 0
@@ -28,6 +30,8 @@ class Outbox:
     def flush(self, until_ms: int | None) -> None:
         """Publish everything delivered before until_ms (None: everything left)."""
         for deliver_ms, message in self.link.release(until_ms if until_ms is not None else 1 << 62):
+            if self.on_delivered is not None:
+                self.on_delivered(deliver_ms, message)
             self.post(deliver_ms, message)
         heap, publish = self.heap, self.publish
         while heap and (until_ms is None or heap[0][0] < until_ms):

@@ -60,14 +60,16 @@ def _markdown(result: ScenarioResult, s: dict, command: str) -> str:
         lines += [f"Command: `{command}`", ""]
     lines += [(f"Engine {s['engine']} ({s['scorer']}); simulated {s['node_steps']:,} node-steps in {s['wall_s']:.1f} s "
               f"({s['speedup_vs_real_time']}x real time)."), "", "## Detection", "",
-              "| ignition | time (UTC) | x, y (m) | time to first alert | burned area (ha) | fire ended |",
-              "|---|---|---|---|---|---|"]
+              ("| ignition | time (UTC) | x, y (m) | time to first alert (node / at gateway) | burned area (ha) "
+              "| fire ended |"), "|---|---|---|---|---|---|"]
     for ign in s["ignitions"]:
         lines.append(f"| {ign['index']} | {iso_utc(ign['time_ms'])} | {ign['x_m']:.0f}, {ign['y_m']:.0f} | "
-                     f"{_fmt_s(ign['latency_s'])} | {ign['burned_area_ha']} | {ign['out_reason'] or 'still burning'} |")
+                     f"{_fmt_s(ign['latency_s'])} / {_fmt_s(ign['latency_at_gateway_s'])} | {ign['burned_area_ha']} | "
+                     f"{ign['out_reason'] or 'still burning'} |")
     lines += ["", (f"Detected {s['detected']} of {len(s['ignitions'])} ignitions; median time to first alert "
               f"{_fmt_s(s['latency_s_median'])}."), "", "## Alerts", "",
-              f"- alerts: {s['alerts']} ({s['true_alerts']} about a fire, {s['false_alerts']} false)",
+              (f"- alerts: {s['alerts']} ({s['true_alerts']} about a fire, {s['false_alerts']} false; "
+              f"{s['alerts_lost_on_radio']} lost on the radio)"),
               (f"- false alerts per node-month: {s['false_alerts_per_node_month']:.4f} "
               f"(healthy sensors only: {s['false_alerts_per_node_month_healthy']:.4f})"),
               f"- false alerts by likely cause: {s['false_alerts_by_cause']}, from {s['nodes_with_false_alerts']} nodes",

@@ -32,7 +32,7 @@ CAUSES = ("fire", "sensor_fault", "nuisance", "rain", "other")
 
 
 class AlertRecord:
-    __slots__ = ("cause", "fault", "ignition", "node", "score", "seq", "t_ms")
+    __slots__ = ("cause", "delivered_ms", "fault", "ignition", "node", "score", "seq", "t_ms")
 
     def __init__(self, node: str, seq: int, t_ms: int, score: int, ignition: int, fault: str,
                  cause: str = "other") -> None:
@@ -43,6 +43,7 @@ class AlertRecord:
         self.ignition = ignition  # index of the fire the node was smelling, -1 for a false alert
         self.fault = fault        # the node's sensor fault at alert time ("none" when healthy)
         self.cause = cause        # what the simulator knows set it off, one of CAUSES
+        self.delivered_ms: int | None = None  # when a gateway received it; None: lost on the radio
 
 
 class ScenarioResult:
@@ -74,11 +75,16 @@ class ScenarioResult:
     def alerts(self) -> list[tuple[str, int, int]]:
         return [(a.node, a.seq, a.t_ms) for a in self.alert_records]
 
-    def detection_latency_s(self) -> dict[int, float | None]:
-        """Seconds from each ignition to the first alert attributed to it (None: never detected)."""
+    def detection_latency_s(self, at_gateway: bool = False) -> dict[int, float | None]:
+        """Seconds from each ignition to the first alert about it (None: never detected).
+
+        Node side by default (the alert's event time); at_gateway=True: the first such alert a
+        gateway actually received, at its delivery time (radio losses and duty-cycle waits count).
+        """
         out: dict[int, float | None] = {}
         for ign in self.ignitions:
-            times = [a.t_ms for a in self.alert_records if a.ignition == ign.index]
+            times = [(a.delivered_ms if at_gateway else a.t_ms) for a in self.alert_records
+                     if a.ignition == ign.index and (a.delivered_ms is not None or not at_gateway)]
             out[ign.index] = (min(times) - ign.time_ms) / 1000.0 if times else None
         return out
 
@@ -94,6 +100,7 @@ class ScenarioResult:
 
     def summary(self) -> dict:
         latency = self.detection_latency_s()
+        at_gateway = self.detection_latency_s(at_gateway=True)
         detected = [v for v in latency.values() if v is not None]
         false = self.false_alerts()
         healthy_false = [a for a in false if a.fault == "none"]
@@ -105,7 +112,7 @@ class ScenarioResult:
             "seed": self.config.seed,
             "epoch_ms": EPOCH_MS,
             "ignitions": [{"index": i.index, "time_ms": i.time_ms, "x_m": round(i.x_m, 1), "y_m": round(i.y_m, 1),
-                           "latency_s": latency[i.index],
+                           "latency_s": latency[i.index], "latency_at_gateway_s": at_gateway[i.index],
                            "burned_area_ha": round(self.fires[i.index].area_m2 / 1e4, 2) if self.fires else None,
                            "out_reason": self.fires[i.index].out_reason if self.fires else None}
                           for i in self.ignitions],
@@ -115,6 +122,7 @@ class ScenarioResult:
             "alerts": len(self.alert_records),
             "true_alerts": len(self.alert_records) - len(false),
             "false_alerts": len(false),
+            "alerts_lost_on_radio": sum(1 for a in self.alert_records if a.delivered_ms is None),
             "false_alerts_healthy_nodes": len(healthy_false),
             "false_alerts_by_cause": {c: sum(1 for a in false if a.cause == c) for c in CAUSES[1:]},
             "nodes_with_false_alerts": len({a.node for a in false}),

@@ -208,7 +208,15 @@ def run_scenario(config: ScenarioConfig, publish: Publish | None = None,
     lon_e6 = (SITE_LON_E6 + np.rint(x_m / (M_PER_DEG_LAT * math.cos(math.radians(SITE_LAT_E6 / 1e6))) * 1e6)
               ).astype(np.int64)
 
-    outbox = Outbox(link, publish)
+    records_by_key: dict[tuple[str, int], AlertRecord] = {}
+
+    def note_delivery(deliver_ms: int, message) -> None:
+        if message[1] is schema.encode_alert:  # args start with node, seq
+            record = records_by_key.pop((message[2][0], message[2][1]), None)
+            if record is not None:
+                record.delivered_ms = deliver_ms
+
+    outbox = Outbox(link, publish, note_delivery)
     # validate each id once through the schema, then reuse the prefix for every kind
     prefixes = [schema.topic(config.site, node, "status")[:-len("status")] for node in ids]
     topics = {kind: [prefix + kind for prefix in prefixes] for kind in ("alert", "heartbeat", "status")}
@@ -257,8 +265,11 @@ def run_scenario(config: ScenarioConfig, publish: Publish | None = None,
         if alerting.size:
             rain_change = any(0 <= t_s - edge < RAIN_WINDOW_S for start, end, _ in weather.rain_spells
                               for edge in (start, end))
+            before = len(result.alert_records)
             _record_alerts(result, alerting, t_ms, seq, scores, exposure_fire, last_exposed_ms, fault_kind,
                            fault_at_s <= t_s, last_nuisance_ms, rain_change, first_true_alert_ms)
+            for record in result.alert_records[before:]:
+                records_by_key[(record.node, record.seq)] = record
             threshold = int(engine.threshold)
             items = [(topics["alert"][i], schema.encode_alert,
                       (ids[i], s, t, sc, threshold, tc, rh, g, gq, mv), False)

@@ -134,6 +134,8 @@ def _print_summary(s: dict, args: argparse.Namespace) -> None:
           f"{s['node_steps']:,} node-steps in {s['wall_s']:.1f} s ({s['speedup_vs_real_time']}x real time)")
     for ign in s["ignitions"]:
         latency = "not detected" if ign["latency_s"] is None else f"first alert after {ign['latency_s'] / 60:.1f} min"
+        if ign["latency_at_gateway_s"] is not None and ign["latency_s"] is not None:
+            latency += f" (at the gateway {ign['latency_at_gateway_s'] / 60:.1f} min)"
         print(f"  ignition {ign['index']} at ({ign['x_m']:.0f}, {ign['y_m']:.0f}) m: {latency}; "
               f"burned {ign['burned_area_ha']} ha ({ign['out_reason'] or 'still burning'})")
     print(f"  alerts {s['alerts']} ({s['false_alerts']} false: {s['false_alerts_per_node_month']:.4f} per node-month, "

@@ -51,6 +51,7 @@ def test_scripted_ignition_inside_the_network_is_detected():
     result, messages = _run(ignition_plan=[(13 * 3600, 400.0, 400.0)], days=0.75)
     latency = result.detection_latency_s()[0]
     assert latency is not None and 0 < latency < 3 * 3600
+    assert result.detection_latency_s(at_gateway=True)[0] >= latency
     alerts = [schema.decode(t, p) for t, p, _ in messages if t.endswith("/alert")]
     assert alerts and min(a["t_ms"] for a in alerts) >= result.ignitions[0].time_ms
     assert result.first_alert_ms
