@@ -229,6 +229,38 @@ def day() -> dict[str, float]:
     return _parse(run_micropython(steps, _files(quiet)).strip().splitlines()[-1])
 
 
+# Everything board.py imports except machine/network (absent on the wasm port), plus the model.
+BOARD_FREE_IMPORTS = """
+from edge_node.config import load_config
+from edge_node.core.pipeline import default_pipeline
+from edge_node.drivers.battery import BatteryGauge
+from edge_node.drivers.bme688 import Bme688
+from edge_node.persist import FileStore, RtcMemoryStore
+from edge_node.radio import MqttRadio
+from edge_node.wake import WakeCycle
+PIPELINE = default_pipeline()
+"""
+
+
+def footprint() -> dict[str, float]:
+    """Flash: the .mpy image `emberwatch firmware build` makes. RAM: what stays allocated after
+    importing the firmware's modules from those .mpy files and building the default pipeline."""
+    import tempfile
+
+    from edge_node.firmware_command import build
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+        files = build(out)
+        binaries = {"/" + f.as_posix(): (out / f).read_bytes() for f in files if f.suffix == ".mpy"}
+        flash = sum((out / f).stat().st_size for f in files)
+    files_text = {"/lib/edge_node/board_free_imports.py": BOARD_FREE_IMPORTS}
+    steps = ["import gc\ngc.collect()\nbase = gc.mem_alloc()",
+             "import edge_node.board_free_imports",  # its own call, so compile garbage is freed after
+             "gc.collect()\nprint('resident', gc.mem_alloc() - base)"]
+    out_lines = run_micropython(steps, files_text, binary_files=binaries, with_sources=False).split()
+    return {"files": len(files), "flash_bytes": flash, "resident_bytes": float(out_lines[-1])}
+
+
 def main() -> int:
     reason = unavailable_reason()
     if reason:
@@ -242,6 +274,10 @@ def main() -> int:
         print(f"{model} model ({int(r['macs'])} MACs): score {r['score_us']:.1f} us, {int(r['score_bytes'])} B "
               f"allocated; pipeline step {r['step_us']:.1f} us, {int(r['step_bytes'])} B allocated; one requantize "
               f"{r['requantize_us']:.1f} us, {int(r['requantize_bytes'])} B allocated")
+    f = footprint()
+    print(f"firmware image: {int(f['files'])} files, {int(f['flash_bytes'])} B on flash; "
+          f"{int(f['resident_bytes'])} B of RAM stay allocated after importing it and building the "
+          f"default pipeline")
     d = day()
     cfg = json.loads((ROOT / "edge_node" / "config.example.json").read_text())
     print(f"default day (sample {cfg['sample_interval_s']} s, heartbeat {cfg['heartbeat_interval_s']} s, "
