@@ -83,8 +83,11 @@ class ScenarioResult:
         """
         out: dict[int, float | None] = {}
         for ign in self.ignitions:
-            times = [(a.delivered_ms if at_gateway else a.t_ms) for a in self.alert_records
-                     if a.ignition == ign.index and (a.delivered_ms is not None or not at_gateway)]
+            times: list[int] = []
+            for a in self.alert_records:
+                when = a.delivered_ms if at_gateway else a.t_ms
+                if a.ignition == ign.index and when is not None:
+                    times.append(when)
             out[ign.index] = (min(times) - ign.time_ms) / 1000.0 if times else None
         return out
 
