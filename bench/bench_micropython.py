@@ -28,9 +28,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.edge_node import traces
-from tests.edge_node.random_model import random_weights_source
-from tests.harness.micropython import run_micropython, unavailable_reason
+from tests.edge_node import traces  # noqa: E402 (needs the project root on sys.path)
+from tests.edge_node.random_model import random_weights_source  # noqa: E402
+from tests.harness.micropython import run_micropython, unavailable_reason  # noqa: E402
 
 HELPERS = ROOT / "tests" / "edge_node"
 

@@ -80,6 +80,6 @@ def test_deploy_dry_run_copies_firmware_and_config_with_mpremote(tmp_path: Path,
                                                    "--config", str(cfg), "--out", str(tmp_path / "fw")]))
     out = capsys.readouterr().out
     assert code == 0
-    line = next(l for l in out.splitlines() if "mpremote connect /dev/ttyUSB0" in l)
+    line = next(text for text in out.splitlines() if "mpremote connect /dev/ttyUSB0" in text)
     assert f"fs cp -r {tmp_path / 'fw' / 'lib'} :" in line
     assert ":main.py" in line and f"{cfg} :config.json" in line and line.endswith("reset")
