@@ -44,13 +44,16 @@ class TrainConfig:
 
 @contextlib.contextmanager
 def quiet_native_output():
-    """The TFLite converter prints pages of MLIR notes from C++; keep them off the progress display."""
+    """The TFLite converter prints pages of notes (Python and C++); keep them off stdout and the progress display."""
+    import io
+
     saved = [os.dup(1), os.dup(2)]
     with open(os.devnull, "w") as null:
         os.dup2(null.fileno(), 1)
         os.dup2(null.fileno(), 2)
         try:
-            yield
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                yield
         finally:
             os.dup2(saved[0], 1)
             os.dup2(saved[1], 2)
