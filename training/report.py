@@ -83,6 +83,8 @@ CAVEATS = (
      "It is a warm-up test, not a field false-alert rate; a node should skip alerts for its first hour."),
     ("Offline evaluation keeps the slow baseline adapting during alerts (the node freezes it); up "
      "to the first alert of an event this is identical to the node."),
+    ("Pruning (mask + masked fine-tune) and QAT (fake-quant fine-tune) are our own: tensorflow-model-optimization "
+     "0.8 needs Keras 2 (tf_keras), and Keras 3 support is an open request (tensorflow/model-optimization#1119)."),
 )
 
 
