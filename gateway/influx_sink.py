@@ -137,7 +137,7 @@ class InfluxV2Sink:
 
         try:
             self.api.write(bucket=self.settings.database, org=self.settings.org or "-",
-                           record=lines, write_precision=self.precision)
+                           record=lines, write_precision=self.precision)  # type: ignore[arg-type]  # WritePrecision.MS is a str constant
         except ApiException as exc:
             if exc.status in _REJECTED_STATUSES:
                 raise SinkRejected(f"InfluxDB refused the write ({exc.status}): {exc.reason}") from exc

@@ -41,6 +41,7 @@ class Stats:
     write_failures: int = 0  # failed write attempts (store unavailable)
     spooled: int = 0  # events written to the local spool while the store was down
     replayed: int = 0  # events stored from the spool
+    spool_failures: int = 0  # spool appends that failed (disk full, I/O error)
     node_state_changes: collections.Counter[str] = field(default_factory=collections.Counter)
     lag: LagHistogram = field(default_factory=LagHistogram)
     started_s: float = field(default_factory=time.time)
@@ -63,6 +64,7 @@ def render_prometheus(stats: Stats, rejected: Mapping[str, int], duplicates: int
     metric("duplicates_total", "counter", "Redelivered (node, seq) pairs dropped.", [("", duplicates)])
     metric("spooled_total", "counter", "Events spooled to disk while the store was down.", [("", stats.spooled)])
     metric("replayed_total", "counter", "Events stored from the spool.", [("", stats.replayed)])
+    metric("spool_failures_total", "counter", "Spool appends that failed.", [("", stats.spool_failures)])
     metric("spool_torn_lines_total", "counter", "Torn or corrupt spool lines skipped on replay.",
            [("", spool_torn_lines)])
     metric("store_rejected_total", "counter", "Events the store refused.", [("", stats.store_rejected)])

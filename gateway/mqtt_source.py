@@ -20,7 +20,6 @@ from edge_node.core.schema import TOPIC_PREFIX
 from gateway.config import MqttSettings
 
 log = logging.getLogger("emberwatch.gateway.mqtt")
-_MISSING = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,8 +80,8 @@ class MqttSource:
         # acks that is a syscall and a thread switch each (about a fifth of the gateway's CPU at full
         # load). Queue them with the wake-up muted, then wake it once. Falls back to plain acks if
         # a paho release renames the attribute.
-        wake = getattr(self.client, "_sockpairW", _MISSING)
-        if wake is _MISSING or wake is None or len(acks) < 2:
+        wake = getattr(self.client, "_sockpairW", None)
+        if wake is None or len(acks) < 2:
             for mid, qos in acks:
                 self.client.ack(mid, qos)
             return

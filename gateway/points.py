@@ -90,8 +90,7 @@ def event_to_line(event: Event, received_ms: int) -> str:
 
 
 def _alert_line(e: Event) -> str:
-    """The same line as the generic path, written out: alerts are the hot path (about 3x faster)."""
-    f = e.fields
+    """The same line as the generic path, written out: alerts are the hot path (about 2x faster)."""
     return (f"alert,site={e.site},node={e.node} seq={e.seq or 0}i,score={_int(e, 'score')}i,"
             f"threshold={_int(e, 'thr')}i,temp_c={_int(e, 'temp_cc') / 100.0!r},"
             f"rh_pct={_int(e, 'rh_cp') / 100.0!r},gas={_int(e, 'gas')}i,"

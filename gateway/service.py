@@ -135,8 +135,8 @@ class GatewayService:
 
     def _store(self, events: list[tuple[Event, int]]) -> None:
         """Make events durable: the store, else the spool; without a spool, retry until stopped."""
-        if self.spool is not None and (not self.store_available or len(self.spool)):
-            self._spool(events)  # behind a backlog (or during an outage): keep the order
+        behind = self.spool is not None and (not self.store_available or len(self.spool) > 0)
+        if behind and self._spool(events):  # behind a backlog (or during an outage): keep the order
             return
         backoff_s = 0.5
         while True:
@@ -147,8 +147,8 @@ class GatewayService:
                 self.stats.write_failures += 1
                 if self.spool is not None:
                     self._mark_store_down(exc)
-                    self._spool(events)
-                    return
+                    if self._spool(events):
+                        return
                 log.warning("store unavailable (%s); retrying in %.1fs", exc, backoff_s)
                 if self.stopping.wait(backoff_s):
                     raise  # unacked: the broker keeps the messages for the next run
@@ -168,10 +168,18 @@ class GatewayService:
             if event.t_ms is not None and event.kind != "status":
                 self.stats.lag.observe_ms(stored_ms - event.t_ms)
 
-    def _spool(self, events: list[tuple[Event, int]]) -> None:
+    def _spool(self, events: list[tuple[Event, int]]) -> bool:
+        """True once the events are on disk; False if the spool cannot take them (then they wait unacked)."""
         assert self.spool is not None
-        self.spool.append(events)
+        try:
+            self.spool.append(events)
+        except OSError as exc:
+            self.stats.spool_failures += 1
+            log.error("cannot write the spool in %s: %s; holding %d events unacked",
+                      self.config.spool_dir, exc, len(events))
+            return False
         self.stats.spooled += len(events)
+        return True
 
     def _mark_store_down(self, exc: Exception) -> None:
         if self.store_available:

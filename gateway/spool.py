@@ -76,9 +76,15 @@ class Spool:
             self._next_number += 1
             self._file = open(self._current, "ab")  # noqa: SIM115 (kept open across appends, closed in _seal)
             _fsync_dir(self.folder)
-        self._file.write(b"".join(encode_record(e, r) for e, r in events))
-        self._file.flush()
-        os.fsync(self._file.fileno())
+        try:
+            self._file.write(b"".join(encode_record(e, r) for e, r in events))
+            self._file.flush()
+            os.fsync(self._file.fileno())
+        except OSError:
+            # Disk full or failing: whatever part got written must stay the last bytes of its
+            # segment (replay skips a torn line), so later appends start a new segment.
+            self._seal()
+            raise
         self.pending += len(events)
 
     def replay(self, chunk_size: int) -> Generator[list[tuple[Event, int]], None, None]:

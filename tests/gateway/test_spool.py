@@ -66,3 +66,20 @@ def test_breaking_off_a_replay_keeps_what_was_not_confirmed(tmp_path: Path) -> N
     chunks.close()  # the store went down again before the next chunk was stored
     # The whole segment stays: replaying the first chunk again is idempotent in the store.
     assert [e.seq for e, _ in replay_all(spool)] == list(range(10))
+
+
+def test_a_failed_append_is_sealed_off_so_later_records_stay_readable(tmp_path: Path, monkeypatch) -> None:
+    import os
+
+    import pytest
+
+    spool = Spool(str(tmp_path))
+    spool.append([alert(1)])
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (_ for _ in ()).throw(OSError(28, "No space left on device")))
+    with pytest.raises(OSError):
+        spool.append([alert(2)])  # written but not known durable: the caller does not ack it
+    monkeypatch.setattr(os, "fsync", real_fsync)
+    spool.append([alert(3)])
+    assert len(list(tmp_path.iterdir())) == 2  # the failed segment was closed; 3 went to a new one
+    assert [e.seq for e, _ in replay_all(spool)] == [1, 2, 3]
