@@ -151,3 +151,36 @@ def test_gateway_killed_with_sigkill_mid_stream_then_restarted(
             proc.wait()
     last = json.loads(log_path.read_text().strip().splitlines()[-1])
     assert last["msg"] == "gateway stopped" and last["spool_pending"] == 0
+
+
+def test_gateway_killed_while_spooling_then_restarted_with_the_store_back(
+        tmp_path: Path, gateway_env: dict[str, str], mosquitto_server: servers.ManagedServer) -> None:
+    influx = servers.influxdb(tmp_path / "influxdb")
+    influx.start()
+    health_port = servers.free_port()
+    env = {**os.environ, **gateway_env, "EMBERWATCH_SPOOL_DIR": str(tmp_path / "spool"),
+           "EMBERWATCH_HEALTH_PORT": str(health_port),
+           "EMBERWATCH_INFLUX_URL": f"http://127.0.0.1:{influx.port}"}
+    site, db = env["EMBERWATCH_SITE"], env["EMBERWATCH_INFLUX_DB"]
+    messages = alert_messages(site, nodes=10, per_node=200)
+    log_path = tmp_path / "gateway.log"
+    proc = start_gateway_process(env, log_path)
+    try:
+        wait_until(lambda: health(health_port).get("subscribed"), 30, "gateway process subscribed")
+        influx.stop()
+        publisher = StreamPublisher(mosquitto_server.port, messages, rate_per_s=1000).start()
+        wait_until(lambda: health(health_port).get("spool_pending", 0) >= 500, 30, "spooling under way",
+                   interval_s=0.05)
+        proc.kill()  # mid-spool: fsync'd records were acked, the rest is still the broker's
+        proc.wait(10)
+        assert publisher.sent < len(messages), "the kill should land mid-stream"
+        influx.start()
+        proc = start_gateway_process(env, log_path)
+        publisher.join()
+        wait_all_stored(influx.port, db, alert_keys(messages), 60)
+        wait_until(lambda: health(health_port).get("spool_pending") == 0, 10, "spool drained")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        influx.stop()
