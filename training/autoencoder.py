@@ -10,10 +10,9 @@ pulls in TensorFlow.
 
 from __future__ import annotations
 
+import keras  # Keras 3, the same module as tf.keras in TensorFlow 2.21
 import numpy as np
 import tensorflow as tf
-
-keras = tf.keras
 
 STUDENT_UNITS = (8, 3, 8)   # 6-8-3-8-6: 144 MACs
 TEACHER_UNITS = (32, 16, 3, 16, 32)

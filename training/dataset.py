@@ -121,7 +121,7 @@ def add_user_recording(out: DataSplits, rec: Recording, interval_s: int) -> None
     out.train.append(_normal_rows(rows_between(fs, -1e18, t_a, f"{rec.name}_train")))
     out.calib.append(_normal_rows(rows_between(fs, t_a, t_b, f"{rec.name}_calib")))
     test = rows_between(fs, t_b, 1e18, f"{rec.name}_test")
-    if fs.label is not None and test.label.max() > 0:
+    if test.label is not None and len(test) and test.label.max() > 0:
         out.test_labelled.append(test)
     else:
         out.test_normal.setdefault("user CSV", []).append(test)

@@ -35,6 +35,8 @@ def load_weights_module(path: Path):
     if not path.is_file():
         raise FileNotFoundError(f"weights module {path} not found; run `emberwatch train` first")
     spec = importlib.util.spec_from_file_location("emberwatch_eval_weights", path)
+    if spec is None or spec.loader is None:
+        raise FileNotFoundError(f"{path} is not a Python module")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -53,10 +55,13 @@ def methods_for(weights) -> list:
 
 
 def csv_sets(args, interval_s: int):
-    from training.csv_mapping import recording_from_args
+    from training.csv_mapping import MappingError, recording_from_args
     from training.recordings import FeatureSeries, featurize
 
-    fs = featurize(recording_from_args(args), interval_s)
+    rec = recording_from_args(args)
+    if rec is None:
+        raise MappingError("no --csv given")
+    fs = featurize(rec, interval_s)
     if fs.label is None:
         return [], {"csv": [fs]}
     normal = fs.label == 0

@@ -7,6 +7,7 @@ cooldown), so alert counts are the ones a node would send.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -26,8 +27,8 @@ class DetectorSettings:
 
 def alert_times(scores: np.ndarray, t_s: np.ndarray, s: DetectorSettings) -> np.ndarray:
     """Event times at which a node with these settings would publish an alert."""
-    det = Detector(0, s.k, s.n, s.cooldown_s)
-    det.threshold = s.threshold  # floats allowed offline (baselines score in floats)
+    # Baselines score in floats; the node's integer comparison works for them unchanged offline.
+    det = Detector(cast(int, s.threshold), s.k, s.n, s.cooldown_s)
     out = []
     for score, t in zip(scores, t_s):
         if det.update(score, round(t * 1000)):
@@ -64,6 +65,8 @@ class EventResult:
 
 def event_delays(scores: np.ndarray, fs: FeatureSeries, s: DetectorSettings, min_len: int = 3) -> list[EventResult]:
     """Start of each labelled event to the node's first alert inside it."""
+    if fs.label is None:
+        raise ValueError(f"{fs.name} has no labels: detection delay needs labelled events")
     alerts = alert_times(scores, fs.t_s, s)
     out = []
     for start, stop in events(fs.label):
