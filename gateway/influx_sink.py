@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import http.client
+import logging
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -17,6 +18,8 @@ from gateway.config import StoreSettings
 from gateway.ingest import Event
 from gateway.points import event_to_line
 from gateway.sink import SinkRejected, SinkUnavailable
+
+log = logging.getLogger("emberwatch.gateway.influx")
 
 TIMEOUT_S = 10.0
 # Only these mean "this data will never go in"; auth, missing database and 5xx
@@ -43,6 +46,10 @@ def api_for_version(version: str) -> str:
     return "v2" if (major, minor) >= (1, 8) else "v1"
 
 
+class _Forbidden(SinkUnavailable):
+    """403: the credentials work but lack a privilege (an operator problem, so still retryable)."""
+
+
 class InfluxV1Sink:
     """Line protocol to `/write?db=...&precision=ms` (InfluxDB 1.x, and the v1 API of 2.x/3.x)."""
 
@@ -63,9 +70,17 @@ class InfluxV1Sink:
         self._conn: http.client.HTTPConnection | None = None
 
     def ensure_database(self) -> None:
-        """CREATE DATABASE is idempotent on 1.x; a fresh server then accepts writes at once."""
+        """CREATE DATABASE is idempotent on 1.x; a fresh server then accepts writes at once.
+
+        1.x lets only admins run it. A least-privilege (write-only) user gets 403: the
+        operator created the database, and the first write reports it if not.
+        """
         body = urllib.parse.urlencode({"q": f'CREATE DATABASE "{self.settings.database}"'}).encode()
-        self._post(self.query_path, body, {**self.headers, "Content-Type": "application/x-www-form-urlencoded"})
+        try:
+            self._post(self.query_path, body, {**self.headers, "Content-Type": "application/x-www-form-urlencoded"})
+        except _Forbidden:
+            log.info("not allowed to CREATE DATABASE %s; assuming the operator created it",
+                     self.settings.database)
 
     def write(self, events: list[tuple[Event, int]]) -> None:
         if events:
@@ -96,6 +111,8 @@ class InfluxV1Sink:
                 return
             if resp.status in _REJECTED_STATUSES:
                 raise SinkRejected(f"InfluxDB refused the write ({resp.status}): {detail}")
+            if resp.status == 403:
+                raise _Forbidden(f"InfluxDB answered 403: {detail}")
             raise SinkUnavailable(f"InfluxDB answered {resp.status}: {detail}")
 
     def _connection(self) -> http.client.HTTPConnection:
