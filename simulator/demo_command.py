@@ -13,7 +13,7 @@ import socket
 import tempfile
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 HELP = "Run a small simulated forest end to end (in-process broker, real gateway, embedded store)"
@@ -34,7 +34,7 @@ def _free_port() -> int:
 
 
 def _fmt_time(t_ms: int) -> str:
-    return datetime.fromtimestamp(t_ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return datetime.fromtimestamp(t_ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def run(args: argparse.Namespace) -> int:
