@@ -38,7 +38,7 @@ def subscription_topic(settings: MqttSettings) -> str:
 
 
 class MqttSource:
-    def __init__(self, settings: MqttSettings, inbox: queue.Queue[Received]) -> None:
+    def __init__(self, settings: MqttSettings, inbox: queue.SimpleQueue[Received]) -> None:
         self.settings = settings
         self.inbox = inbox
         self.connected = False

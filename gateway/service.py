@@ -45,7 +45,7 @@ class GatewayService:
     sink: Sink
     ingest: Ingest = field(default_factory=Ingest)
     stats: Stats = field(default_factory=Stats)
-    inbox: queue.Queue[Received] = field(default_factory=queue.Queue)
+    inbox: queue.SimpleQueue[Received] = field(default_factory=queue.SimpleQueue)
     stopping: threading.Event = field(default_factory=threading.Event)
     source: MqttSource | None = None
     spool: Spool | None = None
