@@ -62,9 +62,6 @@ class SqliteSink:
             names = [d[0] for d in cur.description]
             return [dict(zip(names, row)) for row in cur.fetchall()]
 
-    def ensure_database(self) -> None:
-        """Tables are created on open."""
-
     def close(self) -> None:
         with self._lock:
             self.db.close()

@@ -150,7 +150,7 @@ def filled_influx(deploy_broker: tuple[servers.ManagedServer, Path],
     assert broker.proc is not None
     broker.proc.send_signal(signal.SIGHUP)  # what `docker compose kill -s SIGHUP mosquitto` sends
     with running_gateway(env) as gateway:
-        servers.wait_until(lambda: gateway.wait_subscribed(0.1), 15, "gateway subscription")
+        assert gateway.wait_subscribed(15), "gateway subscription"
         clients = {}
         expected = 0
         for n in FLEET:

@@ -101,7 +101,7 @@ def test_demo_service_command_fills_the_alert_dashboard(deploy_broker, influx_se
     event_log = tmp_path / "demo.jsonl"
     started_ms = int(time.time() * 1000)
     with running_gateway(gateway_env) as gateway:
-        servers.wait_until(lambda: gateway.wait_subscribed(0.1), 15, "gateway subscription")
+        assert gateway.wait_subscribed(15), "gateway subscription"
         result = subprocess.run(["sh", "-c", demo_shell_command(event_log)], env=env, capture_output=True,
                                 text=True, timeout=300, check=False)
         assert result.returncode == 0, result.stderr[-3000:]

@@ -47,6 +47,6 @@ def test_gateway_healthcheck_tells_up_from_down(mosquitto_server, influx_server)
            "EMBERWATCH_HEALTH_PORT": str(health_port)}
     argv = healthcheck_argv("gateway", 8080, health_port)
     with running_gateway(env) as gateway:
-        servers.wait_until(lambda: gateway.wait_subscribed(0.1), 15, "gateway subscription")
+        assert gateway.wait_subscribed(15), "gateway subscription"
         assert _exit_code(argv) == 0
     assert _exit_code(argv) != 0  # gateway gone: connection refused

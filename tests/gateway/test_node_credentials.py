@@ -64,7 +64,7 @@ def test_a_node_cannot_publish_as_another_node(secured_broker, gateway_env: dict
     own = [alert("n01", s) for s in (1, 2, 3)]
     forged = [alert("n02", 50), alert("n02", 51), alert("n01", 52, site="valley")]  # another node, another site
     with running_gateway(env) as gateway:
-        wait_until(lambda: gateway.wait_subscribed(0.1), 15, "gateway subscription")
+        assert gateway.wait_subscribed(15), "gateway subscription"
         StreamPublisher(secured_broker.port, own + forged, client_id="node-n01",
                         username="ridge.n01", password=PASSWORDS["ridge.n01"]).start().join()
         # n02's own alert comes after the forged ones, so once it is stored they had their chance.

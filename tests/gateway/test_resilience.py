@@ -63,7 +63,7 @@ def test_broker_restart_mid_stream_loses_nothing(tmp_path: Path, gateway_env: di
     messages = alert_messages(site, nodes=10, per_node=200)
     try:
         with running_gateway(env) as gateway:
-            wait_until(lambda: gateway.wait_subscribed(0.1), 15, "gateway subscription")
+            assert gateway.wait_subscribed(15), "gateway subscription"
             publisher = StreamPublisher(broker.port, messages, rate_per_s=500).start()
             wait_until(lambda: publisher.sent >= 600, 20, "first part of the stream")
             broker.stop()  # SIGTERM: Mosquitto saves the gateway's queued session to disk
@@ -87,7 +87,7 @@ def test_influx_outage_spools_to_disk_then_replays_in_order(tmp_path: Path, gate
     messages = alert_messages(site, nodes=10, per_node=300)
     try:
         with running_gateway(env) as gateway:
-            wait_until(lambda: gateway.wait_subscribed(0.1), 15, "gateway subscription")
+            assert gateway.wait_subscribed(15), "gateway subscription"
             publisher = StreamPublisher(mosquitto_server.port, messages, rate_per_s=80).start()
             wait_until(lambda: gateway.stats.stored >= 200, 20, "first alerts stored")
             influx.stop()

@@ -62,7 +62,7 @@ def test_a_silent_node_is_marked_offline_then_online_with_metrics(
             influx_server.port, "SELECT state, reason FROM node_state", db)]
 
     with running_gateway(env) as gateway:
-        wait_until(lambda: gateway.wait_subscribed(0.1), 15, "gateway subscription")
+        assert gateway.wait_subscribed(15), "gateway subscription"
         StreamPublisher(mosquitto_server.port, [heartbeat(1)]).start().join()
         wait_until(lambda: states() == [("offline", "heartbeat_missed")], 10, "offline verdict after 2 s of silence")
         StreamPublisher(mosquitto_server.port, [heartbeat(2)]).start().join()
