@@ -62,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     import threading
 
+    from gateway.receiver_process import ReceiverDied
     from gateway.service import GatewayService, open_sink
     from gateway.sink import SinkUnavailable
 
@@ -86,4 +87,7 @@ def run(args: argparse.Namespace) -> int:
     except SinkUnavailable:
         # Stopped while the store was down and no spool is set: unacked messages stay with the broker.
         log.warning("stopped with the store unavailable")
+    except ReceiverDied as exc:
+        log.error("%s", exc)
+        return 1
     return 0

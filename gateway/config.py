@@ -48,6 +48,9 @@ class MqttSettings:
     share_group: str | None
     ca_file: str | None
     keepalive_s: int = 30
+    # "process": paho runs in a child process, so receiving and storing use two cores (the
+    # default; see gateway/receiver_process.py). "thread": one process, for single-core hosts.
+    receiver: str = "process"
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,8 +170,11 @@ def _mqtt_from_env(env: Mapping[str, str], problems: list[str]) -> MqttSettings 
     if password is not None and username is None:
         problems.append("EMBERWATCH_MQTT_PASSWORD is set without EMBERWATCH_MQTT_USERNAME")
     keepalive_s = _int(env, "EMBERWATCH_MQTT_KEEPALIVE_S", 30, 5, 3600, problems)
+    receiver = env.get("EMBERWATCH_MQTT_RECEIVER", "process")
+    if receiver not in ("process", "thread"):
+        problems.append(f"EMBERWATCH_MQTT_RECEIVER={receiver!r} must be process or thread")
     return MqttSettings(parts.hostname or "", port, parts.scheme == "mqtts", username, password,
-                        client_id, site, group, ca_file, keepalive_s)
+                        client_id, site, group, ca_file, keepalive_s, receiver)
 
 
 def store_from_env(environ: Mapping[str, str] = os.environ) -> StoreSettings:

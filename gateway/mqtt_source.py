@@ -8,11 +8,11 @@ them again (clean_session=False + stable client id keeps them queued).
 from __future__ import annotations
 
 import logging
-import queue
 import ssl
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from typing import NamedTuple
 
 import paho.mqtt.client as mqtt
 
@@ -22,8 +22,7 @@ from gateway.config import MqttSettings
 log = logging.getLogger("emberwatch.gateway.mqtt")
 
 
-@dataclass(frozen=True, slots=True)
-class Received:
+class Received(NamedTuple):  # a tuple: it crosses from the receiver process in pickled batches
     topic: str
     payload: bytes
     mid: int
@@ -32,16 +31,22 @@ class Received:
     connection: int = 0  # which connection delivered it: a packet id means nothing on another
 
 
+def delivery_ids(items: list[Received]) -> list[tuple[int, int, int]]:
+    """What a PUBACK needs of each QoS > 0 item: (mid, qos, connection)."""
+    return [(i.mid, i.qos, i.connection) for i in items if i.qos > 0]
+
+
 def subscription_topic(settings: MqttSettings) -> str:
     topic = f"{TOPIC_PREFIX}/{settings.site}/+/+"
     return f"$share/{settings.share_group}/{topic}" if settings.share_group else topic
 
 
 class MqttSource:
-    def __init__(self, settings: MqttSettings, inbox: queue.SimpleQueue[Received]) -> None:
+    def __init__(self, settings: MqttSettings, deliver: Callable[[Received], object]) -> None:
         self.settings = settings
-        self.inbox = inbox
+        self.deliver = deliver  # called on paho's thread for every message
         self.connected = False
+        self.failed = False  # a thread cannot die apart from its process; the same surface as ReceiverProcess
         self.connection = 0
         self.subscribed = threading.Event()  # set once the broker has granted the subscription
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=settings.client_id,
@@ -65,17 +70,18 @@ class MqttSource:
         self.client.disconnect()
         self.client.loop_stop()
 
-    def ack(self, item: Received) -> None:
-        self.ack_all([item])
-
     def ack_all(self, items: list[Received]) -> None:
-        """PUBACK every item of a durable batch.
+        """PUBACK every item of a durable batch."""
+        self.ack_deliveries(delivery_ids(items))
+
+    def ack_deliveries(self, deliveries: list[tuple[int, int, int]]) -> None:
+        """PUBACK (mid, qos, connection) deliveries.
 
         After a reconnect the broker resends what was not acked (same data, new
         delivery); acking an old packet id could ack a different, newer message,
         so only this connection's deliveries are acked.
         """
-        acks = [(i.mid, i.qos) for i in items if i.qos > 0 and i.connection == self.connection]
+        acks = [(mid, qos) for mid, qos, connection in deliveries if connection == self.connection]
         # paho wakes its network thread with one socketpair write per queued packet; for a batch of
         # acks that is a syscall and a thread switch each (about a fifth of the gateway's CPU at full
         # load). Queue them with the wake-up muted, then wake it once. Falls back to plain acks if
@@ -127,4 +133,4 @@ class MqttSource:
             topic = msg.topic
         except UnicodeDecodeError:  # ingest rejects it with a reason instead of crashing here
             topic = bytes(msg._topic).decode("utf-8", "replace")
-        self.inbox.put(Received(topic, bytes(msg.payload), msg.mid, msg.qos, int(time.time() * 1000), self.connection))
+        self.deliver(Received(topic, bytes(msg.payload), msg.mid, msg.qos, int(time.time() * 1000), self.connection))

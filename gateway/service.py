@@ -15,11 +15,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from gateway.config import GatewayConfig, StoreSettings
+from gateway.config import GatewayConfig, MqttSettings, StoreSettings
 from gateway.ingest import Duplicate, Event, Ingest, Rejection
 from gateway.liveness import Liveness
 from gateway.metrics import Stats, render_prometheus
 from gateway.mqtt_source import MqttSource, Received
+from gateway.receiver_process import ReceiverDied, ReceiverProcess
 from gateway.sink import Sink, SinkRejected, SinkUnavailable
 from gateway.spool import Spool
 
@@ -39,6 +40,12 @@ def open_sink(settings: StoreSettings) -> Sink:
     return open_influx_sink(settings)
 
 
+def open_source(settings: MqttSettings, inbox: queue.SimpleQueue[Received]) -> MqttSource | ReceiverProcess:
+    if settings.receiver == "thread":
+        return MqttSource(settings, inbox.put)
+    return ReceiverProcess(settings, inbox)
+
+
 @dataclass
 class GatewayService:
     config: GatewayConfig
@@ -47,7 +54,7 @@ class GatewayService:
     stats: Stats = field(default_factory=Stats)
     inbox: queue.SimpleQueue[Received] = field(default_factory=queue.SimpleQueue)
     stopping: threading.Event = field(default_factory=threading.Event)
-    source: MqttSource | None = None
+    source: MqttSource | ReceiverProcess | None = None
     spool: Spool | None = None
     liveness: Liveness | None = None
     clock_s: Callable[[], float] = time.time
@@ -75,10 +82,12 @@ class GatewayService:
         if self.liveness is None:
             self.liveness = Liveness(self.config.liveness)
         health = self._start_health_server()
-        source = self.source = MqttSource(self.config.mqtt, self.inbox)
+        source = self.source = open_source(self.config.mqtt, self.inbox)
         source.start()
         try:
             while not self.stopping.is_set():
+                if source.failed:  # unacked messages stay with the broker for the restarted gateway
+                    raise ReceiverDied("the MQTT receiver process died; exiting so that a supervisor restarts the gateway")
                 self._replay_spool_when_due()
                 batch = self._next_batch()
                 if batch:
@@ -112,7 +121,7 @@ class GatewayService:
                 break
         return batch
 
-    def _process(self, batch: list[Received], source: MqttSource) -> None:
+    def _process(self, batch: list[Received], source: MqttSource | ReceiverProcess) -> None:
         events: list[tuple[Event, int]] = []
         now_ms = int(self.clock_s() * 1000)
         for item in batch:

@@ -93,8 +93,17 @@ def topic(site: str, node: str, kind: str) -> str:
     return TOPIC_PREFIX + "/" + site + "/" + node + "/" + kind
 
 
+# Topics already validated, so a gateway that hears the same few thousand node topics all day
+# checks each one once. Bounded: cleared when full, so junk topics cannot grow it.
+_TOPIC_CACHE = {}  # type: dict
+_TOPIC_CACHE_MAX = 4096
+
+
 def parse_topic(name: str):
     """Split `emberwatch/v1/<site>/<node>/<kind>` into (site, node, kind)."""
+    known = _TOPIC_CACHE.get(name)
+    if known is not None:
+        return known
     parts = name.split("/")
     if len(parts) != 5 or parts[0] != TOPIC_ROOT:
         raise SchemaError("bad_topic", "expected emberwatch/v1/<site>/<node>/<kind>, got " + repr(name)[:80])
@@ -104,7 +113,10 @@ def parse_topic(name: str):
     _check_id("node", parts[3])
     if parts[4] not in KINDS:
         raise SchemaError("bad_kind", "unknown message kind " + repr(parts[4])[:40])
-    return parts[2], parts[3], parts[4]
+    if len(_TOPIC_CACHE) >= _TOPIC_CACHE_MAX:
+        _TOPIC_CACHE.clear()
+    known = _TOPIC_CACHE[name] = (parts[2], parts[3], parts[4])
+    return known
 
 
 def _encode(kind: str, node: str, fields, values: dict) -> bytes:
@@ -190,10 +202,14 @@ def decode(topic_name: str, payload: bytes) -> dict:
 
 
 def _check_fields(msg: dict, required, optional) -> None:
+    # The common case inline (this runs for every message a gateway takes in); _check_int
+    # only to raise the precise error. type() is int also refuses bool (true/false).
     for name, low, high in required:
-        if name not in msg:
-            raise SchemaError("missing_field", name)
-        _check_int(name, msg[name], low, high)
+        value = msg.get(name)
+        if type(value) is not int or not low <= value <= high:
+            if name not in msg:
+                raise SchemaError("missing_field", name)
+            _check_int(name, value, low, high)
     for name, low, high in optional:
         if name in msg:
             _check_int(name, msg[name], low, high)

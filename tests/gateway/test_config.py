@@ -18,6 +18,8 @@ def test_defaults_are_a_working_local_setup() -> None:
     assert config.store.kind == "influx" and config.store.database == "emberwatch"
     assert config.health_port is None and config.spool_dir is None
     assert (config.liveness.heartbeat_interval_s, config.liveness.allowed_misses) == (900, 2)
+    assert config.mqtt.receiver == "process"
+    assert GatewayConfig.from_env({**BASE, "EMBERWATCH_MQTT_RECEIVER": "thread"}).mqtt.receiver == "thread"
 
 
 def test_tls_credentials_share_group_spool_and_health(tmp_path: Path) -> None:
@@ -52,13 +54,13 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
             "EMBERWATCH_MQTT_PASSWORD": "orphan", "EMBERWATCH_BATCH_SIZE": "lots",
             "EMBERWATCH_FLUSH_INTERVAL_MS": "0", "EMBERWATCH_SPOOL_DIR": str(a_file),
             "EMBERWATCH_HEALTH_PORT": "70000", "EMBERWATCH_HEARTBEAT_INTERVAL_S": "-1",
-            "EMBERWATCH_INFLUX_URL": "ftp://x", "EMBERWATCH_INFLUX_API": "v9"})
+            "EMBERWATCH_INFLUX_URL": "ftp://x", "EMBERWATCH_INFLUX_API": "v9", "EMBERWATCH_MQTT_RECEIVER": "fork"})
     text = "\n".join(err.value.problems)
     for needle in ("CA_FILE", "does not exist", "not mqtts", "SHARE_GROUP", "EMBERWATCH_SITE", "PASSWORD",
                    "BATCH_SIZE", "FLUSH_INTERVAL_MS", "SPOOL_DIR", "HEALTH_PORT", "HEARTBEAT_INTERVAL_S",
-                   "INFLUX_URL", "INFLUX_API"):
+                   "INFLUX_URL", "INFLUX_API", "MQTT_RECEIVER"):
         assert needle in text, needle
-    assert len(err.value.problems) == 12
+    assert len(err.value.problems) == 13
 
 
 def test_spool_parent_must_exist_and_no_store_is_an_error(tmp_path: Path) -> None:

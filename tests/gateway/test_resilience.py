@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from gateway.mqtt_source import MqttSource
 from tests.harness import servers
 from tests.harness.gateway_runner import running_gateway
 from tests.harness.influx_query import influxql
@@ -121,6 +122,35 @@ def start_gateway_process(env: dict[str, str], log_path: Path) -> subprocess.Pop
                                 stdout=log, stderr=subprocess.STDOUT)
 
 
+def children_of(pid: int) -> list[int]:
+    """Every process whose parent is pid (the receiver child and multiprocessing's resource tracker)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def is_alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def receiver_child(pid: int) -> int:
+    for child in children_of(pid):
+        if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
+            return child
+    raise AssertionError(f"gateway {pid} has no receiver process")
+
+
 def test_gateway_killed_with_sigkill_mid_stream_then_restarted(
         tmp_path: Path, gateway_env: dict[str, str], mosquitto_server: servers.ManagedServer,
         influx_server: servers.ManagedServer) -> None:
@@ -136,9 +166,13 @@ def test_gateway_killed_with_sigkill_mid_stream_then_restarted(
         publisher = StreamPublisher(mosquitto_server.port, messages, rate_per_s=1000).start()
         wait_until(lambda: len(stored_keys(influx_server.port, db)) >= 300, 30, "first alerts stored",
                    interval_s=0.1)
+        children = children_of(proc.pid)
+        assert receiver_child(proc.pid) in children
         proc.kill()
         proc.wait(10)
         assert publisher.sent < len(messages), "the kill should land mid-stream"
+        # No orphan keeps the broker session or pulls messages nobody will store.
+        wait_until(lambda: not any(is_alive(child) for child in children), 10, "the gateway's children exited")
         proc = start_gateway_process(env, log_path)
         wait_until(lambda: health(health_port).get("subscribed"), 30, "restarted gateway subscribed")
         publisher.join()
@@ -184,3 +218,43 @@ def test_gateway_killed_while_spooling_then_restarted_with_the_store_back(
             proc.kill()
             proc.wait()
         influx.stop()
+
+
+def test_receiver_process_killed_stops_the_gateway_and_a_restart_loses_nothing(
+        tmp_path: Path, gateway_env: dict[str, str], mosquitto_server: servers.ManagedServer,
+        influx_server: servers.ManagedServer) -> None:
+    health_port = servers.free_port()
+    env = {**os.environ, **gateway_env, "EMBERWATCH_HEALTH_PORT": str(health_port)}
+    site, db = env["EMBERWATCH_SITE"], env["EMBERWATCH_INFLUX_DB"]
+    messages = alert_messages(site, nodes=10, per_node=200)
+    log_path = tmp_path / "gateway.log"
+    proc = start_gateway_process(env, log_path)
+    try:
+        wait_until(lambda: health(health_port).get("subscribed"), 30, "gateway process subscribed")
+        publisher = StreamPublisher(mosquitto_server.port, messages, rate_per_s=1000).start()
+        wait_until(lambda: len(stored_keys(influx_server.port, db)) >= 200, 30, "first alerts stored",
+                   interval_s=0.1)
+        os.kill(receiver_child(proc.pid), signal.SIGKILL)
+        assert proc.wait(15) == 1  # a supervisor (compose, systemd) restarts it
+        assert publisher.sent < len(messages), "the kill should land mid-stream"
+        assert "MQTT receiver process died" in log_path.read_text()
+        proc = start_gateway_process(env, log_path)
+        publisher.join()
+        wait_all_stored(influx_server.port, db, alert_keys(messages), 60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_single_process_receiver_stores_every_alert(
+        gateway_env: dict[str, str], mosquitto_server: servers.ManagedServer,
+        influx_server: servers.ManagedServer) -> None:
+    """EMBERWATCH_MQTT_RECEIVER=thread (for single-core hosts): the same service, paho on a thread."""
+    env = {**gateway_env, "EMBERWATCH_MQTT_RECEIVER": "thread"}
+    messages = alert_messages(env["EMBERWATCH_SITE"], nodes=10, per_node=100)
+    with running_gateway(env) as gateway:
+        assert gateway.wait_subscribed(15)
+        assert isinstance(gateway.source, MqttSource)
+        StreamPublisher(mosquitto_server.port, messages, rate_per_s=2000).start().join()
+        wait_all_stored(influx_server.port, env["EMBERWATCH_INFLUX_DB"], alert_keys(messages), 30)
