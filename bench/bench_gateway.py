@@ -8,7 +8,7 @@
 2. Latency at a steady 1,000 alerts/s from a separate publisher process: node
    event time (stamped at publish) -> written to InfluxDB, p50 / p99.
 
-    .venv/bin/python bench/bench_gateway.py            # full run (~5 min)
+    .venv/bin/python bench/bench_gateway.py            # full run (~8 min)
     .venv/bin/python bench/bench_gateway.py --quick    # smaller backlog, one repeat, shorter latency run
 """
 
@@ -214,7 +214,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--latency-only", action="store_true", help="skip the drain runs")
-    parser.add_argument("--backlog", type=int, default=None, help="alerts per drain run (default 20000)")
+    parser.add_argument("--backlog", type=int, default=None, help="alerts per drain run (default 40000; 10000 with --quick)")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the servers below are stopped
     n = args.backlog or (10_000 if args.quick else 40_000)

@@ -46,7 +46,7 @@ class MqttSource:
         self.settings = settings
         self.deliver = deliver  # called on paho's thread for every message
         self.connected = False
-        self.failed = False  # a thread cannot die apart from its process; the same surface as ReceiverProcess
+        self.failed = False  # never set here; ReceiverProcess sets it when its child dies on its own
         self.connection = 0
         self.subscribed = threading.Event()  # set once the broker has granted the subscription
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=settings.client_id,

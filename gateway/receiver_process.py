@@ -165,6 +165,8 @@ def receive_forever(settings: MqttSettings, to_parent: Connection, acks: Connect
         pass  # the parent is gone; unacked messages stay with the broker
     finally:
         source.stop()
+
+
 def _apply_acks(source: MqttSource, acks: Connection, stopping: threading.Event) -> None:
     while True:
         try:
