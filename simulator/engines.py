@@ -9,6 +9,7 @@ Both take readings as int64 arrays and a mask of nodes that are alive.
 
 import numpy as np
 
+from edge_node.core.detector import wet_air
 from edge_node.core.pipeline import NodePipeline, default_pipeline
 from edge_node.core.scoring import Int8Autoencoder, RiseRule
 from simulator.fixed_point import (
@@ -62,7 +63,8 @@ class FleetEngine:
              active: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         feats = self.features.update(temp_cc, rh_cp, gas_q8, dt_s, ~self.detector.anomalous, active)
         scores = np.where(active, self.scorer.score(feats), 0)
-        return self.detector.update(scores, t_ms, active), scores
+        evidence = np.where(wet_air(feats), 0, scores)
+        return self.detector.update(evidence, t_ms, active), scores
 
 
 def make_engine(name: str, n_nodes: int, make_pipeline=default_pipeline):

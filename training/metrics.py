@@ -1,7 +1,7 @@
 """What "good" means for a node: separation, false alerts per node-day, detection delay.
 
 Scores are replayed through the core `Detector` (the node's own debounce and
-cooldown), so alert counts are the ones a node would send.
+cooldown, and its wet-air rule), so alert counts are the ones a node would send.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import cast
 
 import numpy as np
 
-from edge_node.core.detector import Detector
+from edge_node.core.detector import Detector, wet_air
 from training.recordings import FeatureSeries
 
 DAY_S = 86400.0
@@ -25,12 +25,13 @@ class DetectorSettings:
     cooldown_s: int
 
 
-def alert_times(scores: np.ndarray, t_s: np.ndarray, s: DetectorSettings) -> np.ndarray:
+def alert_times(scores: np.ndarray, fs: FeatureSeries, s: DetectorSettings) -> np.ndarray:
     """Event times at which a node with these settings would publish an alert."""
     # Baselines score in floats; the node's integer comparison works for them unchanged offline.
     det = Detector(cast(int, s.threshold), s.k, s.n, s.cooldown_s)
+    evidence = np.where(wet_air(fs.features.T), 0, scores)  # as NodePipeline.step does
     out = []
-    for score, t in zip(scores, t_s):
+    for score, t in zip(evidence, fs.t_s):
         if det.update(score, round(t * 1000)):
             out.append(t)
     return np.asarray(out)
@@ -42,7 +43,7 @@ def series_days(series: list[FeatureSeries]) -> float:
 
 def false_alerts_per_node_day(scores_per_series: list[np.ndarray], series: list[FeatureSeries],
                               s: DetectorSettings) -> float:
-    alerts = sum(len(alert_times(sc, fs.t_s, s)) for sc, fs in zip(scores_per_series, series))
+    alerts = sum(len(alert_times(sc, fs, s)) for sc, fs in zip(scores_per_series, series))
     days = series_days(series)
     return alerts / days if days > 0 else float("nan")
 
@@ -67,7 +68,7 @@ def event_delays(scores: np.ndarray, fs: FeatureSeries, s: DetectorSettings, min
     """Start of each labelled event to the node's first alert inside it."""
     if fs.label is None:
         raise ValueError(f"{fs.name} has no labels: detection delay needs labelled events")
-    alerts = alert_times(scores, fs.t_s, s)
+    alerts = alert_times(scores, fs, s)
     out = []
     for start, stop in events(fs.label):
         if stop - start < min_len:  # 2-3 s label flickers in the smoke set are not events

@@ -2,7 +2,22 @@
 
 Debounce keeps one noisy sample from waking the radio; the cooldown keeps a
 burning area from flooding the network with repeats of the same news.
+Wet air is no evidence of fire, however unusual it is (see `wet_air`).
 """
+
+# Relative humidity this far above the node's own slow baseline (centi-%RH), while the air is
+# not warming, means rain, fog or dew. Smoke can wet the air too (the real smoke set's fire event
+# reaches +25 %RH as it starts), but then the air warms; a rain shower cools it.
+WET_AIR_RH_LEVEL_CP = 2500
+
+
+def wet_air(features):
+    """True where the air is far wetter than usual and not warming: no evidence of fire.
+
+    Written with comparisons and `&` only, so the same line serves a node's list of
+    ints and the simulator's (6, N) numpy array of a whole fleet.
+    """
+    return (features[2] > WET_AIR_RH_LEVEL_CP) & (features[1] <= 0)
 
 
 class Detector:

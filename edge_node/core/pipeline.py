@@ -1,6 +1,6 @@
 """One node's thinking, per reading: features -> score -> detector decision."""
 
-from edge_node.core.detector import Detector
+from edge_node.core.detector import Detector, wet_air
 from edge_node.core.features import FeatureState
 from edge_node.core.scoring import Int8Autoencoder, RiseRule
 
@@ -16,7 +16,8 @@ class NodePipeline:
         feats = self.features.update(temp_cc, rh_cp, gas_q8, dt_s,
                                      adapt_slow=not self.detector.anomalous)
         score = self.scorer.score(feats)
-        return self.detector.update(score, t_ms), score, feats
+        evidence = 0 if wet_air(feats) else score
+        return self.detector.update(evidence, t_ms), score, feats
 
 
 def default_pipeline() -> NodePipeline:

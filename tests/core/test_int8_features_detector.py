@@ -2,11 +2,12 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
 from edge_node.core import int8
-from edge_node.core.detector import Detector
+from edge_node.core.detector import WET_AIR_RH_LEVEL_CP, Detector, wet_air
 from edge_node.core.features import FeatureState, log2_q8
 
 
@@ -74,3 +75,17 @@ def test_detector_k_of_n_and_cooldown() -> None:
     assert det.update(20, 4 * 60_000 + 600_000)  # cooldown over, still anomalous
     det.restore([0, -1, 0])
     assert not det.anomalous
+
+
+def test_wet_air_needs_wetter_and_not_warming_on_lists_and_fleet_arrays():
+    wet = WET_AIR_RH_LEVEL_CP + 1
+    # temp_level, temp_trend, rh_level, rh_trend, gas_level, gas_trend
+    cases = [([0, 0, wet, 500, 100, 20], True),             # rain: much wetter, not warming
+             ([300, -40, wet + 2000, 1100, 99, 24], True),  # a shower after a warm afternoon
+             ([277, 228, wet, 2111, 365, 309], False),     # smoke that wets the air also warms it
+             ([0, -50, WET_AIR_RH_LEVEL_CP, 0, 0, 0], False),
+             ([0, 0, -3000, 0, 500, 100], False)]
+    for features, expected in cases:
+        assert bool(wet_air(features)) is expected, features
+    fleet = np.array([f for f, _ in cases], dtype=np.int64).T  # (6, N), as the simulator holds them
+    assert wet_air(fleet).tolist() == [e for _, e in cases]

