@@ -17,7 +17,8 @@ def wet_air(features):
     Written with comparisons and `&` only, so the same line serves a node's list of
     ints and the simulator's (6, N) numpy array of a whole fleet.
     """
-    return (features[2] > WET_AIR_RH_LEVEL_CP) & (features[1] <= 0)
+    rh_level_cp, temp_trend_cc = features[2], features[1]  # see features.FEATURE_NAMES
+    return (rh_level_cp > WET_AIR_RH_LEVEL_CP) & (temp_trend_cc <= 0)
 
 
 class Detector:
