@@ -22,7 +22,7 @@ from edge_node.core.pipeline import NodePipeline, default_pipeline
 from simulator import fixed_point
 from simulator.battery_ledger import BatteryLedger
 from simulator.clock import EPOCH_MS
-from simulator.engines import ENGINES, make_engine
+from simulator.engines import make_engine
 from simulator.fire import Fire
 from simulator.links import IdealLink
 from simulator.outbox import Outbox, Publish
@@ -39,16 +39,16 @@ from simulator.results import (
     Ignition,
     ScenarioResult,
 )
+from simulator.scenario_config import ScenarioConfig, ScenarioConfigError, model_sample_interval_s
 from simulator.sensors import (
     FAULT_DEAD_SENSOR,
     FAULT_NAMES,
     FAULT_NONE,
     FAULT_STUCK,
     SensorBank,
-    SensorConfig,
 )
 from simulator.terrain import make_terrain
-from simulator.weather import Weather, WeatherConfig
+from simulator.weather import Weather
 
 SITE_LAT_E6, SITE_LON_E6 = 41_900_000, -6_800_000  # Montesinho natural park, Portugal
 M_PER_DEG_LAT = 111_320.0
@@ -56,77 +56,6 @@ EXPOSED_PPM = 1.0        # CO above background that counts as "this node smells 
 EXPOSED_HEAT_C = 1.0
 PERIMETER_EVERY_S = 900
 RAIN_WINDOW_S = 2 * 3600  # false alerts this soon after rain starts or stops are blamed on the rain
-
-
-class ScenarioConfigError(ValueError):
-    """Bad scenario settings; the message lists every problem."""
-
-
-class ScenarioConfig:
-    def __init__(self, n_nodes: int = 100, days: float = 1.0, ignitions: int = 1, seed: int = 1,
-                 site: str = "sim", placement: str = "grid", spacing_m: float = 200.0,
-                 positions_csv: str | None = None, engine: str = "fleet", sample_interval_s: int | None = None,
-                 heartbeat_s: int = 3600, ignition_plan: list[tuple[float, float, float]] | None = None,
-                 suppression_delay_s: float | None = 3 * 3600, stuck_per_node_month: float = 0.01,
-                 dead_sensor_per_node_month: float = 0.01, dead_battery_per_node_month: float = 0.01,
-                 radio: bool = True, weather: WeatherConfig | None = None,
-                 sensors: SensorConfig | None = None) -> None:
-        self.n_nodes = n_nodes
-        self.days = days
-        self.ignitions = ignitions
-        self.seed = seed
-        self.site = site
-        self.placement = placement
-        self.spacing_m = spacing_m
-        self.positions_csv = positions_csv
-        self.engine = engine
-        self.sample_interval_s = sample_interval_s
-        self.heartbeat_s = heartbeat_s
-        self.ignition_plan = ignition_plan  # [(t_s after start, x_m, y_m)] replaces random ignitions
-        self.suppression_delay_s = suppression_delay_s  # crews put a fire out this long after its first alert
-        self.stuck_per_node_month = stuck_per_node_month
-        self.dead_sensor_per_node_month = dead_sensor_per_node_month
-        self.dead_battery_per_node_month = dead_battery_per_node_month
-        self.radio = radio
-        self.weather = weather or WeatherConfig()
-        self.sensors = sensors or SensorConfig()
-
-    def problems(self) -> list[str]:
-        out = []
-        if self.positions_csv is None and not (isinstance(self.n_nodes, int) and self.n_nodes >= 1):
-            out.append(f"n_nodes must be a positive integer, got {self.n_nodes!r}")
-        if not self.days > 0:
-            out.append(f"days must be > 0, got {self.days!r}")
-        if self.ignition_plan is None and not (isinstance(self.ignitions, int) and self.ignitions >= 0):
-            out.append(f"ignitions must be an integer >= 0, got {self.ignitions!r}")
-        if not schema.is_valid_id(self.site):
-            out.append(f"site {self.site!r} must be 1-32 chars of [A-Za-z0-9_-]")
-        if self.placement not in ("grid", "random", "csv"):
-            out.append(f"placement must be grid, random or csv, got {self.placement!r}")
-        if self.placement == "csv" and not self.positions_csv:
-            out.append("placement csv needs positions_csv")
-        if not self.spacing_m > 0:
-            out.append(f"spacing_m must be > 0, got {self.spacing_m!r}")
-        if self.engine not in ENGINES:
-            out.append(f"engine must be one of {', '.join(ENGINES)}, got {self.engine!r}")
-        if self.sample_interval_s is not None and not (isinstance(self.sample_interval_s, int)
-                                                       and self.sample_interval_s >= 1):
-            out.append(f"sample_interval_s must be a positive integer, got {self.sample_interval_s!r}")
-        if not (isinstance(self.heartbeat_s, int) and self.heartbeat_s >= 1):
-            out.append(f"heartbeat_s must be a positive integer, got {self.heartbeat_s!r}")
-        for rate_name in ("stuck_per_node_month", "dead_sensor_per_node_month", "dead_battery_per_node_month"):
-            if not getattr(self, rate_name) >= 0:
-                out.append(f"{rate_name} must be >= 0")
-        return out
-
-
-def model_sample_interval_s() -> int:
-    """The interval the committed model was calibrated for (60 s without one)."""
-    try:
-        from edge_node.core import model_weights
-    except ImportError:
-        return 60
-    return int(getattr(model_weights, "SAMPLE_INTERVAL_S", 60))
 
 
 def _place(config: ScenarioConfig, rng: np.random.Generator):
