@@ -21,6 +21,7 @@ _FLAGS = {
     "site": "EMBERWATCH_SITE",
     "client_id": "EMBERWATCH_MQTT_CLIENT_ID",
     "share_group": "EMBERWATCH_MQTT_SHARE_GROUP",
+    "receiver": "EMBERWATCH_MQTT_RECEIVER",
     "spool_dir": "EMBERWATCH_SPOOL_DIR",
     "health_port": "EMBERWATCH_HEALTH_PORT",
     "batch_size": "EMBERWATCH_BATCH_SIZE",

@@ -76,3 +76,19 @@ def test_bad_mqtt_scheme_and_both_stores() -> None:
         GatewayConfig.from_env({"EMBERWATCH_MQTT_URL": "http://h", **BASE,
                                 "EMBERWATCH_SQLITE_PATH": "/tmp/x.db"})
     assert len(err.value.problems) == 2
+
+
+def test_command_flags_override_the_environment_and_are_checked_the_same_way() -> None:
+    import argparse
+
+    from gateway.command import add_arguments, config_from
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    env = {**BASE, "EMBERWATCH_BATCH_SIZE": "50", "EMBERWATCH_MQTT_RECEIVER": "process"}
+    config = config_from(parser.parse_args(["--receiver", "thread", "--batch-size", "200"]), env)
+    assert (config.mqtt.receiver, config.batch_size) == ("thread", 200)
+    assert config_from(parser.parse_args([]), env).batch_size == 50
+    with pytest.raises(ConfigError) as err:
+        config_from(parser.parse_args(["--receiver", "fork"]), env)
+    assert "EMBERWATCH_MQTT_RECEIVER='fork'" in "\n".join(err.value.problems)
