@@ -12,7 +12,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 import paho.mqtt.client as mqtt
 
@@ -29,6 +29,21 @@ class Received(NamedTuple):  # a tuple: it crosses from the receiver process in 
     qos: int
     received_ms: int
     connection: int = 0  # which connection delivered it: a packet id means nothing on another
+
+
+class MessageSource(Protocol):
+    """What the service needs of a receiver: `MqttSource` here, or `ReceiverProcess` in a child."""
+
+    connected: bool
+    connection: int  # connections made so far; a redelivery comes on a later one
+    failed: bool  # the receiver died on its own (only a child process can)
+    subscribed: threading.Event
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def ack_all(self, items: list[Received]) -> None: ...
 
 
 def delivery_ids(items: list[Received]) -> list[tuple[int, int, int]]:

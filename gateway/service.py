@@ -19,7 +19,7 @@ from gateway.config import GatewayConfig, MqttSettings, StoreSettings
 from gateway.ingest import Duplicate, Event, Ingest, Rejection
 from gateway.liveness import Liveness
 from gateway.metrics import Stats, render_prometheus
-from gateway.mqtt_source import MqttSource, Received
+from gateway.mqtt_source import MessageSource, MqttSource, Received
 from gateway.receiver_process import ReceiverDied, ReceiverProcess
 from gateway.sink import Sink, SinkRejected, SinkUnavailable
 from gateway.spool import Spool
@@ -40,7 +40,7 @@ def open_sink(settings: StoreSettings) -> Sink:
     return open_influx_sink(settings)
 
 
-def open_source(settings: MqttSettings, inbox: queue.SimpleQueue[Received]) -> MqttSource | ReceiverProcess:
+def open_source(settings: MqttSettings, inbox: queue.SimpleQueue[Received]) -> MessageSource:
     if settings.receiver == "thread":
         return MqttSource(settings, inbox.put)
     return ReceiverProcess(settings, inbox)
@@ -54,7 +54,7 @@ class GatewayService:
     stats: Stats = field(default_factory=Stats)
     inbox: queue.SimpleQueue[Received] = field(default_factory=queue.SimpleQueue)
     stopping: threading.Event = field(default_factory=threading.Event)
-    source: MqttSource | ReceiverProcess | None = None
+    source: MessageSource | None = None
     spool: Spool | None = None
     liveness: Liveness | None = None
     clock_s: Callable[[], float] = time.time
@@ -121,7 +121,7 @@ class GatewayService:
                 break
         return batch
 
-    def _process(self, batch: list[Received], source: MqttSource | ReceiverProcess) -> None:
+    def _process(self, batch: list[Received], source: MessageSource) -> None:
         events: list[tuple[Event, int]] = []
         now_ms = int(self.clock_s() * 1000)
         for item in batch:
