@@ -3,7 +3,7 @@
 1. Drain rate: the same backlog of N QoS 1 alerts, queued by Mosquitto for a
    persistent session, is drained (a) by a bare paho subscriber that only counts,
    and (b) by the gateway into InfluxDB, with its receiver in a child process (the
-   default) or on a thread, for a few batch sizes. Ratio = gateway / raw paho,
+   default with 2+ CPUs) or on a thread, for a few batch sizes. Ratio = gateway / raw paho,
    measured in the same run; the gateway's time includes its start-up.
 2. Latency at a steady 1,000 alerts/s from a separate publisher process: node
    event time (stamped at publish) -> written to InfluxDB, p50 / p99.

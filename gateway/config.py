@@ -48,8 +48,9 @@ class MqttSettings:
     share_group: str | None
     ca_file: str | None
     keepalive_s: int = 30
-    # "process": paho runs in a child process, so receiving and storing use two cores (the
-    # default; see gateway/receiver_process.py). "thread": one process, for single-core hosts.
+    # "process": paho runs in a child process, so receiving and storing use two cores (see
+    # gateway/receiver_process.py). "thread": one process. EMBERWATCH_MQTT_RECEIVER=auto (the
+    # default) picks process when this process may use more than one CPU.
     receiver: str = "process"
 
 
@@ -111,6 +112,14 @@ class GatewayConfig:
                    min(idle_ms, flush_ms) / 1000.0)
 
 
+def usable_cpus() -> int:
+    """CPUs this process may run on (a container's or taskset's limit, not the machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def _spool_dir(env: Mapping[str, str], problems: list[str]) -> str | None:
     """The spool folder may not exist yet, but its parent must (no surprise trees of folders)."""
     spool_dir = env.get("EMBERWATCH_SPOOL_DIR") or None
@@ -170,9 +179,11 @@ def _mqtt_from_env(env: Mapping[str, str], problems: list[str]) -> MqttSettings 
     if password is not None and username is None:
         problems.append("EMBERWATCH_MQTT_PASSWORD is set without EMBERWATCH_MQTT_USERNAME")
     keepalive_s = _int(env, "EMBERWATCH_MQTT_KEEPALIVE_S", 30, 5, 3600, problems)
-    receiver = env.get("EMBERWATCH_MQTT_RECEIVER", "process")
-    if receiver not in ("process", "thread"):
-        problems.append(f"EMBERWATCH_MQTT_RECEIVER={receiver!r} must be process or thread")
+    receiver = env.get("EMBERWATCH_MQTT_RECEIVER", "auto")
+    if receiver not in ("auto", "process", "thread"):
+        problems.append(f"EMBERWATCH_MQTT_RECEIVER={receiver!r} must be auto, process or thread")
+    if receiver == "auto":
+        receiver = "process" if usable_cpus() > 1 else "thread"
     return MqttSettings(parts.hostname or "", port, parts.scheme == "mqtts", username, password,
                         client_id, site, group, ca_file, keepalive_s, receiver)
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from gateway import config as config_module
 from gateway.config import ConfigError, GatewayConfig
 
 BASE = {"EMBERWATCH_INFLUX_URL": "http://127.0.0.1:8086"}
@@ -18,8 +19,15 @@ def test_defaults_are_a_working_local_setup() -> None:
     assert config.store.kind == "influx" and config.store.database == "emberwatch"
     assert config.health_port is None and config.spool_dir is None
     assert (config.liveness.heartbeat_interval_s, config.liveness.allowed_misses) == (900, 2)
-    assert config.mqtt.receiver == "process"
     assert GatewayConfig.from_env({**BASE, "EMBERWATCH_MQTT_RECEIVER": "thread"}).mqtt.receiver == "thread"
+
+
+@pytest.mark.parametrize(("cpus", "expected"), [(1, "thread"), (2, "process"), (16, "process")])
+def test_receiver_auto_uses_a_child_process_only_with_a_second_cpu(cpus: int, expected: str,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(config_module.os, "sched_getaffinity", lambda pid: set(range(cpus)))
+    assert GatewayConfig.from_env(BASE).mqtt.receiver == expected
+    assert GatewayConfig.from_env({**BASE, "EMBERWATCH_MQTT_RECEIVER": "process"}).mqtt.receiver == "process"
 
 
 def test_tls_credentials_share_group_spool_and_health(tmp_path: Path) -> None:

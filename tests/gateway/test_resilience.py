@@ -158,7 +158,7 @@ def test_killed_with_sigkill_mid_stream_then_restarted_loses_nothing(
     """SIGKILL of the gateway process, or of its MQTT receiver child (then the gateway exits 1)."""
     health_port = servers.free_port()
     env = {**os.environ, **gateway_env, "EMBERWATCH_SPOOL_DIR": str(tmp_path / "spool"),
-           "EMBERWATCH_HEALTH_PORT": str(health_port)}
+           "EMBERWATCH_HEALTH_PORT": str(health_port), "EMBERWATCH_MQTT_RECEIVER": "process"}
     site, db = env["EMBERWATCH_SITE"], env["EMBERWATCH_INFLUX_DB"]
     messages = alert_messages(site, nodes=10, per_node=300)
     log_path = tmp_path / "gateway.log"
