@@ -227,7 +227,8 @@ def model_card(cfg: TrainConfig, q: quantize.Int8Model, d: export.DeploySettings
         "cooldown_s": d.cooldown_s,
         "calibration": f"lowest threshold with <= {cfg.target_false_alerts_per_node_day} false alerts per "
                        f"node-day on held-back normal data (k={d.debounce_k} of n={d.debounce_n}, "
-                       f"cooldown {d.cooldown_s} s)",
+                       f"cooldown {d.cooldown_s} s; readings in wet air, edge_node.core.detector.wet_air, "
+                       f"count as no evidence, as on the node)",
         "macs_per_inference": macs,
         "int8_weight_bytes": sum(len(layer[2]) for layer in q.layers),
         "int32_bias_bytes": sum(4 * len(layer[3]) for layer in q.layers),
