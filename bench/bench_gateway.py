@@ -33,6 +33,7 @@ import paho.mqtt.client as mqtt
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from edge_node.core import schema
+from gateway.receiver_process import ReceiverProcess
 from tests.harness import servers
 from tests.harness.gateway_runner import running_gateway
 from tests.harness.node_publisher import StreamPublisher, alert_messages
@@ -210,6 +211,25 @@ def latency_at(mqtt_port: int, influx_port: int, rate_per_s: int, duration_s: fl
     return p50, p99, float(lags[-1]), len(lags)
 
 
+def idle_cpu_percent(mqtt_port: int, influx_port: int, seconds: float) -> tuple[float, float]:
+    """(receiver child, gateway process) CPU in % of one core while subscribed and no message comes."""
+    env = gateway_env(mqtt_port, influx_port, "idle", "idle", 1000, 100)
+    with running_gateway(env) as gateway:
+        wait_until(lambda: gateway.wait_subscribed(0.1), 15, "gateway subscription")
+        time.sleep(2.0)  # past the receiver's switch to its idle interval
+        assert isinstance(gateway.source, ReceiverProcess)
+        child = f"/proc/{gateway.source._process.pid}/stat"
+
+        def child_cpu_s() -> float:
+            fields = Path(child).read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+        child_start, own_start = child_cpu_s(), time.process_time()
+        time.sleep(seconds)
+        return (100 * (child_cpu_s() - child_start) / seconds,
+                100 * (time.process_time() - own_start) / seconds)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
@@ -266,6 +286,9 @@ def main() -> int:
                 print(f"2 gateway processes in one shared subscription group, batch 1000, flush 100 ms: best "
                       f"{max(share):,.0f} alerts/s = {max(share) / best_raw:.2f} x raw paho "
                       f"(median {statistics.median(share):,.0f})", flush=True)
+            child_pct, own_pct = idle_cpu_percent(broker.port, influx.port, 20.0)
+            print(f"idle for 20 s: receiver process {child_pct:.2f} % of a core, gateway process {own_pct:.2f} %",
+                  flush=True)
             for flush_ms in (100, 20):
                 p50, p99, worst, count = latency_at(broker.port, influx.port, 1000, duration_s, 1000, flush_ms)
                 print(f"latency at 1,000 alerts/s for {duration_s:.0f} s (batch 1000, flush {flush_ms} ms, "

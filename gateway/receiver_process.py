@@ -20,6 +20,7 @@ import multiprocessing
 import queue
 import signal
 import threading
+import time
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -30,8 +31,12 @@ log = logging.getLogger("emberwatch.gateway.mqtt")
 
 MAX_FORWARD_BATCH = 1000  # messages per pickled batch
 # How often the child forwards what it received (and its connection status): the latency it
-# adds, against one wake-up of an idle child per interval.
+# adds, against the wake-ups of an idle child. Every 2 ms while messages come; after a second
+# without any, every 50 ms (an idle child then costs about 0.4 % of a core instead of 3 %,
+# and only the first message after a quiet spell waits longer).
 FORWARD_INTERVAL_S = 0.002
+IDLE_FORWARD_INTERVAL_S = 0.05
+QUIET_AFTER_S = 1.0
 
 
 class ReceiverDied(RuntimeError):
@@ -131,8 +136,8 @@ class _PipeLogHandler(logging.Handler):
 def receive_forever(settings: MqttSettings, to_parent: Connection, acks: Connection, log_level: int) -> None:
     """The child: run paho, forward batches and connection status, apply acks until told to stop.
 
-    paho's thread only appends to a deque; this thread wakes every FORWARD_INTERVAL_S to send
-    what piled up. A queue that woke a consumer per message would make the two threads trade
+    paho's thread only appends to a deque; this thread wakes every FORWARD_INTERVAL_S (longer
+    while nothing comes) to send what piled up. A queue that woke a consumer per message would make the two threads trade
     the GIL on every message, which costs more than paho's own work.
     """
     for sig in (signal.SIGINT, signal.SIGTERM):  # the parent stops us after its last ack
@@ -153,12 +158,17 @@ def receive_forever(settings: MqttSettings, to_parent: Connection, acks: Connect
     source.start()
     status: tuple[bool, bool, int] | None = None
     take = received.popleft
+    interval_s, last_message_s = FORWARD_INTERVAL_S, time.monotonic()
     try:
-        while not stopping.wait(FORWARD_INTERVAL_S):
+        while not stopping.wait(interval_s):
             now = (source.connected, source.subscribed.is_set(), source.connection)
             if now != status:
                 send(("status", now))
                 status = now
+            if received:
+                interval_s, last_message_s = FORWARD_INTERVAL_S, time.monotonic()
+            elif time.monotonic() - last_message_s > QUIET_AFTER_S:
+                interval_s = IDLE_FORWARD_INTERVAL_S
             while received:
                 send(("batch", [take() for _ in range(min(len(received), MAX_FORWARD_BATCH))]))
     except OSError:
