@@ -45,7 +45,6 @@ class ReceiverDied(RuntimeError):
 
 class ReceiverProcess:
     def __init__(self, settings: MqttSettings, inbox: queue.SimpleQueue[Received]) -> None:
-        self.settings = settings
         self.inbox = inbox
         self.connected = False
         self.connection = 0  # how many times the child has connected (reconnects show here)
