@@ -116,6 +116,13 @@ def health(port: int) -> dict:
         return {}
 
 
+def process_env(tmp_path: Path, gateway_env: dict[str, str], **extra: str) -> tuple[dict[str, str], int]:
+    """Environment for an `emberwatch gateway` process with a spool and a health port, and that port."""
+    health_port = servers.free_port()
+    return {**os.environ, **gateway_env, "EMBERWATCH_SPOOL_DIR": str(tmp_path / "spool"),
+            "EMBERWATCH_HEALTH_PORT": str(health_port), **extra}, health_port
+
+
 def start_gateway_process(env: dict[str, str], log_path: Path) -> subprocess.Popen:
     with open(log_path, "ab") as log:
         return subprocess.Popen([sys.executable, "-m", "emberwatch.cli", "gateway"], env=env, cwd=ROOT,
@@ -156,9 +163,7 @@ def test_killed_with_sigkill_mid_stream_then_restarted_loses_nothing(
         victim: str, tmp_path: Path, gateway_env: dict[str, str], mosquitto_server: servers.ManagedServer,
         influx_server: servers.ManagedServer) -> None:
     """SIGKILL of the gateway process, or of its MQTT receiver child (then the gateway exits 1)."""
-    health_port = servers.free_port()
-    env = {**os.environ, **gateway_env, "EMBERWATCH_SPOOL_DIR": str(tmp_path / "spool"),
-           "EMBERWATCH_HEALTH_PORT": str(health_port), "EMBERWATCH_MQTT_RECEIVER": "process"}
+    env, health_port = process_env(tmp_path, gateway_env, EMBERWATCH_MQTT_RECEIVER="process")
     site, db = env["EMBERWATCH_SITE"], env["EMBERWATCH_INFLUX_DB"]
     messages = alert_messages(site, nodes=10, per_node=300)
     log_path = tmp_path / "gateway.log"
@@ -198,10 +203,7 @@ def test_gateway_killed_while_spooling_then_restarted_with_the_store_back(
         tmp_path: Path, gateway_env: dict[str, str], mosquitto_server: servers.ManagedServer) -> None:
     influx = servers.influxdb(tmp_path / "influxdb")
     influx.start()
-    health_port = servers.free_port()
-    env = {**os.environ, **gateway_env, "EMBERWATCH_SPOOL_DIR": str(tmp_path / "spool"),
-           "EMBERWATCH_HEALTH_PORT": str(health_port),
-           "EMBERWATCH_INFLUX_URL": f"http://127.0.0.1:{influx.port}"}
+    env, health_port = process_env(tmp_path, gateway_env, EMBERWATCH_INFLUX_URL=f"http://127.0.0.1:{influx.port}")
     site, db = env["EMBERWATCH_SITE"], env["EMBERWATCH_INFLUX_DB"]
     messages = alert_messages(site, nodes=10, per_node=200)
     log_path = tmp_path / "gateway.log"
