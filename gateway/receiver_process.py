@@ -21,6 +21,7 @@ import queue
 import signal
 import threading
 import time
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -59,7 +60,6 @@ class ReceiverProcess:
                                     name="emberwatch-mqtt-receiver", daemon=True)
         self._reader = threading.Thread(target=self._read_from_child, name="mqtt-receiver-reader", daemon=True)
         self._stopping = False
-        self._send_lock = threading.Lock()
 
     def start(self) -> None:
         self._process.start()
@@ -84,11 +84,11 @@ class ReceiverProcess:
             self._send(deliveries)
 
     def _send(self, message: list[tuple[int, int, int]] | None) -> None:
-        with self._send_lock:
-            try:
-                self._to_child.send(message)
-            except OSError:  # the child is gone: the broker redelivers whatever was not acked
-                pass
+        """Only the service's thread sends (acks, then the final None), so no lock."""
+        try:
+            self._to_child.send(message)
+        except OSError:  # the child is gone: the broker redelivers whatever was not acked
+            pass
 
     def _read_from_child(self) -> None:
         put = self.inbox.put
@@ -119,7 +119,7 @@ class ReceiverProcess:
 class _PipeLogHandler(logging.Handler):
     """Sends the child's log records to the parent, which logs them with its own handlers."""
 
-    def __init__(self, send: Any) -> None:
+    def __init__(self, send: Callable[[tuple[str, Any]], None]) -> None:
         super().__init__()
         self._send_to_parent = send
 
