@@ -19,32 +19,24 @@ def _int(e: Event, key: str) -> int:
     return value
 
 
-def _alert_fields(e: Event) -> dict[str, int | float | str]:
-    return {
-        "seq": e.seq or 0,
-        "score": _int(e, "score"),
-        "threshold": _int(e, "thr"),
-        "temp_c": _int(e, "temp_cc") / 100.0,
-        "rh_pct": _int(e, "rh_cp") / 100.0,
-        "gas": _int(e, "gas"),
-        "gas_index": _int(e, "gas_q8") / 256.0,
-        "battery_mv": _int(e, "bat_mv"),
-    }
+# wire field -> (stored field, divisor to human units; None keeps the integer).
+# Fields a message does not carry (a faulty channel, a v1 node) are simply not written.
+_STORED = {
+    "score": ("score", None), "thr": ("threshold", None), "lvl": ("level", None),
+    "boot": ("boot", None), "flt": ("faults", None),
+    "temp_cc": ("temp_c", 100.0), "rh_cp": ("rh_pct", 100.0), "gas": ("gas", None),
+    "gas_q8": ("gas_index", 256.0), "bat_mv": ("battery_mv", None), "bat_pct": ("battery_pct", None),
+    "queued": ("queued", None), "lat_e6": ("lat", 1e6), "lon_e6": ("lon", 1e6),
+    "wind_cms": ("wind_ms", 100.0), "wdir_deg": ("wind_dir_deg", None), "rain_um": ("rain_mm", 1000.0),
+}
 
 
-def _heartbeat_fields(e: Event) -> dict[str, int | float | str]:
-    f = e.fields
-    out: dict[str, int | float | str] = {
-        "seq": e.seq or 0,
-        "battery_mv": _int(e, "bat_mv"),
-        "temp_c": _int(e, "temp_cc") / 100.0,
-        "rh_pct": _int(e, "rh_cp") / 100.0,
-        "gas_index": _int(e, "gas_q8") / 256.0,
-        "queued": _int(e, "queued"),
-    }
-    if "lat_e6" in f and "lon_e6" in f:
-        out["lat"] = _int(e, "lat_e6") / 1e6
-        out["lon"] = _int(e, "lon_e6") / 1e6
+def _stored_fields(e: Event) -> dict[str, int | float | str]:
+    out: dict[str, int | float | str] = {"seq": e.seq or 0}
+    for key, (name, divisor) in _STORED.items():
+        if key in e.fields:
+            value = _int(e, key)
+            out[name] = value if divisor is None else value / divisor
     return out
 
 
@@ -73,25 +65,28 @@ def to_point(event: Event, received_ms: int) -> tuple[str, dict[str, int | float
     Status messages carry no time, so they use the gateway's receive time; the
     gateway's own liveness verdicts carry their time and a reason.
     """
-    if event.kind == "alert":
-        return "alert", _alert_fields(event), event.t_ms or received_ms
-    if event.kind == "heartbeat":
-        return "heartbeat", _heartbeat_fields(event), event.t_ms or received_ms
+    if event.kind in ("alert", "heartbeat", "weather"):
+        return event.kind, _stored_fields(event), event.t_ms or received_ms
     reason = str(event.fields.get("reason", "status"))
     return "node_state", node_state_fields(str(event.fields["state"]), reason), event.t_ms or received_ms
 
 
 def event_to_line(event: Event, received_ms: int) -> str:
     """One line-protocol line, millisecond precision."""
-    if event.kind == "alert" and event.t_ms:
+    if event.kind == "alert" and event.t_ms and event.fields.keys() == _V2_ALERT_KEYS:
         return _alert_line(event)
     measurement, fields, t_ms = to_point(event, received_ms)
     return line(measurement, event.site, event.node, fields, t_ms)
 
 
+# A healthy v2 alert carries exactly these after ingest took seq and t_ms out.
+_V2_ALERT_KEYS = {"score", "thr", "lvl", "boot", "bat_mv", "temp_cc", "rh_cp", "gas", "gas_q8"}
+
+
 def _alert_line(e: Event) -> str:
     """The same line as the generic path, written out: alerts are the hot path (about 2x faster)."""
     return (f"alert,site={e.site},node={e.node} seq={e.seq or 0}i,score={_int(e, 'score')}i,"
-            f"threshold={_int(e, 'thr')}i,temp_c={_int(e, 'temp_cc') / 100.0!r},"
+            f"threshold={_int(e, 'thr')}i,level={_int(e, 'lvl')}i,boot={_int(e, 'boot')}i,"
+            f"temp_c={_int(e, 'temp_cc') / 100.0!r},"
             f"rh_pct={_int(e, 'rh_cp') / 100.0!r},gas={_int(e, 'gas')}i,"
             f"gas_index={_int(e, 'gas_q8') / 256.0!r},battery_mv={_int(e, 'bat_mv')}i {e.t_ms}")

@@ -15,9 +15,12 @@ from gateway.points import to_point
 from gateway.sink import SinkUnavailable
 
 _COLUMNS = {
-    "alert": ("seq", "score", "threshold", "temp_c", "rh_pct", "gas", "gas_index", "battery_mv"),
-    "heartbeat": ("seq", "battery_mv", "temp_c", "rh_pct", "gas_index", "queued", "lat", "lon"),
+    "alert": ("seq", "score", "threshold", "temp_c", "rh_pct", "gas", "gas_index", "battery_mv",
+              "level", "boot", "faults"),
+    "heartbeat": ("seq", "battery_mv", "temp_c", "rh_pct", "gas_index", "queued", "lat", "lon",
+                  "boot", "faults", "battery_pct"),
     "node_state": ("state", "online", "reason"),
+    "weather": ("seq", "wind_ms", "wind_dir_deg", "rain_mm", "temp_c", "rh_pct", "battery_mv"),
 }
 
 
@@ -35,6 +38,14 @@ class SqliteSink:
         self.db.execute("PRAGMA journal_mode=WAL")
         for table in _COLUMNS:
             self.db.execute(_create_sql(table))
+            self._add_missing_columns(table)
+
+    def _add_missing_columns(self, table: str) -> None:
+        """A store made by an older gateway gains the columns schema v2 added (as NULLs)."""
+        have = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
+        for col in _COLUMNS[table]:
+            if col not in have:
+                self.db.execute(f"ALTER TABLE {table} ADD COLUMN {col}")
 
     def write(self, events: list[tuple[Event, int]]) -> None:
         try:
@@ -43,7 +54,8 @@ class SqliteSink:
                     table, fields, t_ms = to_point(event, received_ms)
                     cols = _COLUMNS[table]
                     self.db.execute(
-                        f"INSERT OR REPLACE INTO {table} VALUES ({','.join('?' * (3 + len(cols)))})",
+                        f"INSERT OR REPLACE INTO {table} (site, node, t_ms, {', '.join(cols)}) "
+                        f"VALUES ({','.join('?' * (3 + len(cols)))})",
                         (event.site, event.node, t_ms, *(fields.get(c) for c in cols)))
         except sqlite3.Error as exc:
             raise SinkUnavailable(f"SQLite store {self.path}: {exc}") from exc

@@ -42,8 +42,11 @@ GOOD = schema.encode_alert("n1", 1, 1000, 5, 3, 2000, 5000, 50000, -3000, 3700)
     ("emberwatch/v1/s/n1/alert", b"[1,2]", "malformed"),
     ("emberwatch/v1/s/n1/alert", b"\xff\xfe", "malformed"),
     ("emberwatch/v1/s/n1/alert", b" " * 600, "oversized"),
-    ("emberwatch/v1/s/n1/alert", GOOD.replace(b'"v":1', b'"v":2'), "bad_version"),
-    ("emberwatch/v1/s/n1/alert", GOOD.replace(b'"v":1', b'"v":true'), "malformed"),
+    ("emberwatch/v1/s/n1/alert", GOOD.replace(b'"v":2', b'"v":3'), "bad_version"),
+    ("emberwatch/v1/s/n1/weather", GOOD.replace(b'"v":2', b'"v":1').replace(b'"alert"', b'"weather"'), "bad_version"),
+    ("emberwatch/v1/s/n1/alert", GOOD.replace(b'"v":2', b'"v":true'), "malformed"),
+    ("emberwatch/v1/s/n1/alert", GOOD.replace(b'"lvl":2', b'"lvl":3'), "out_of_range"),
+    ("emberwatch/v1/s/n1/alert", GOOD.replace(b',"boot":0', b''), "missing_field"),
     ("emberwatch/v1/s/n2/alert", GOOD, "node_mismatch"),
     ("emberwatch/v1/s/n1/heartbeat", GOOD, "kind_mismatch"),
     ("emberwatch/v1/s/n1/alert", GOOD.replace(b',"score":5', b''), "missing_field"),
@@ -75,3 +78,38 @@ def test_encoding_refuses_values_the_gateway_would_reject() -> None:
         schema.encode_alert("n1", -1, 0, 0, 0, 0, 0, 0, 0, 0)
     with pytest.raises(schema.SchemaError):
         schema.encode_alert("bad/id", 1, 0, 0, 0, 0, 0, 0, 0, 0)
+
+
+V1_ALERT = (b'{"v":1,"k":"alert","node":"n1","seq":1,"t_ms":1000,"score":5,"thr":3,'
+            b'"temp_cc":2000,"rh_cp":5000,"gas":50000,"gas_q8":-3000,"bat_mv":3700}')
+
+
+def test_v1_alerts_still_decode_as_fire_level_without_boot() -> None:
+    msg = schema.decode("emberwatch/v1/s/n1/alert", V1_ALERT)
+    assert (msg["v"], msg["lvl"], "boot" in msg) == (1, schema.LEVEL_FIRE, False)
+
+
+def test_v2_alert_carries_level_boot_and_leaves_out_a_faulty_channel() -> None:
+    payload = schema.encode_alert("n1", 7, 1000, 900, 120, 4100, 1800, None, None, 3600,
+                                  lvl=schema.LEVEL_SUSPECT, boot=3, flt=schema.FAULT_GAS)
+    msg = schema.decode("emberwatch/v1/s/n1/alert", payload)
+    assert (msg["v"], msg["lvl"], msg["boot"], msg["flt"]) == (2, 1, 3, schema.FAULT_GAS)
+    assert "gas" not in msg and "gas_q8" not in msg and msg["temp_cc"] == 4100
+
+
+def test_v2_heartbeat_always_says_its_faults_and_boot() -> None:
+    msg = schema.decode("emberwatch/v1/s/n1/heartbeat",
+                        schema.encode_heartbeat("n1", 3, 1000, 2950, None, None, None, boot=9,
+                                                flt=schema.FAULT_SENSOR_BUS, bat_pct=64))
+    assert (msg["flt"], msg["boot"], msg["bat_pct"]) == (schema.FAULT_SENSOR_BUS, 9, 64)
+    assert "temp_cc" not in msg
+    with pytest.raises(schema.SchemaError) as info:
+        schema.decode("emberwatch/v1/s/n1/heartbeat",
+                      schema.encode_heartbeat("n1", 3, 1000, 2950, 2000, 5000, 0).replace(b',"flt":0', b""))
+    assert info.value.reason == "missing_field"
+
+
+def test_weather_station_message_round_trips() -> None:
+    payload = schema.encode_weather("ws1", 4, 5000, 694, 270, 1200, temp_cc=1700, rh_cp=4200)
+    msg = schema.decode("emberwatch/v1/s/ws1/weather", payload)
+    assert (msg["wind_cms"], msg["wdir_deg"], msg["rain_um"], msg["temp_cc"]) == (694, 270, 1200, 1700)

@@ -9,7 +9,9 @@ from edge_node.core import schema
 
 _ALERT_RANGES = {"seq": (0, 1 << 53), "t_ms": (0, 1 << 53), "score": (0, 1 << 53), "thr": (0, 1 << 53),
                  "temp_cc": (-10000, 30000), "rh_cp": (0, 10000), "gas": (0, 1 << 53),
-                 "gas_q8": (-32768, 32767), "bat_mv": (0, 10000)}
+                 "gas_q8": (-32768, 32767), "bat_mv": (0, 10000), "lvl": (1, 2), "boot": (0, (1 << 31) - 1)}
+# In v2 a faulty channel's reading may be absent; these may not.
+_ALERT_REQUIRED = ("seq", "t_ms", "score", "thr", "lvl", "boot", "bat_mv")
 _NOT_INTS = ["12", 1.5, True, None, [], {}, "", 1e300]
 
 
@@ -48,7 +50,7 @@ def bad_message(rng: random.Random, site: str, node: str, topic_faults: bool = T
             msg["v"] = rng.choice(["1", 1.0, None, True, [1]])
         return topic, _dump(msg), "malformed"
     if case == "bad_version":
-        msg["v"] = rng.choice([0, 2, 9, -1, 10**6])
+        msg["v"] = rng.choice([0, 3, 9, -1, 10**6])
         return topic, _dump(msg), "bad_version"
     if case == "node_mismatch":
         msg["node"] = rng.choice(["other", node + "x", "", None, 5, "../" + node])
@@ -56,7 +58,7 @@ def bad_message(rng: random.Random, site: str, node: str, topic_faults: bool = T
     if case == "kind_mismatch":
         return schema.topic(site, node, rng.choice(["heartbeat", "status"])), _dump(msg), "kind_mismatch"
     if case == "missing_field":
-        del msg[rng.choice(list(_ALERT_RANGES))]
+        del msg[rng.choice(_ALERT_REQUIRED)]
         return topic, _dump(msg), "missing_field"
     if case == "bad_field":
         msg[rng.choice(list(_ALERT_RANGES))] = rng.choice(_NOT_INTS)
