@@ -20,6 +20,7 @@ from gateway.ingest import Duplicate, Event, Ingest, Rejection
 from gateway.liveness import Liveness
 from gateway.metrics import Stats, render_prometheus
 from gateway.mqtt_source import MessageSource, MqttSource, Received
+from gateway.processors import EventProcessor
 from gateway.receiver_process import ReceiverDied, ReceiverProcess
 from gateway.sink import Sink, SinkRejected, SinkUnavailable
 from gateway.spool import Spool
@@ -57,6 +58,7 @@ class GatewayService:
     source: MessageSource | None = None
     spool: Spool | None = None
     liveness: Liveness | None = None
+    processors: list[EventProcessor] = field(default_factory=list)
     clock_s: Callable[[], float] = time.time
     store_available: bool = True
     health_port: int | None = None  # the bound port once the health server runs
@@ -139,6 +141,8 @@ class GatewayService:
             elif isinstance(outcome, Duplicate):
                 log.debug("duplicate %s seq %d dropped", outcome.node, outcome.seq)
         if events:
+            for processor in self.processors:
+                events += [(derived, now_ms) for derived in processor.observe(events, now_ms)]
             self._store(events)
         source.ack_all(batch)
 
@@ -234,6 +238,8 @@ class GatewayService:
         verdicts = [(event, now_ms) for event in self.liveness.check(now_ms)]
         for event, _ in verdicts:
             self._log_state_change(event)
+        for processor in self.processors:
+            verdicts += [(derived, now_ms) for derived in processor.tick(now_ms)]
         if verdicts:
             self._store(verdicts)
 
