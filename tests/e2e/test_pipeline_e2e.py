@@ -68,7 +68,7 @@ def test_alerts_published_equal_alerts_stored_and_bad_input_is_counted(
     bad = [
         (schema.topic(site, "n00", "alert"), b"{not json"),
         (schema.topic(site, "n00", "alert"), b"x" * (schema.MAX_PAYLOAD_BYTES + 1)),
-        (schema.topic(site, "n00", "alert"), good_alert.replace(b'"v":1', b'"v":9')),
+        (schema.topic(site, "n00", "alert"), good_alert.replace(b'"v":2', b'"v":9')),
         (schema.topic(site, "intruder", "alert"), good_alert),
         (f"emberwatch/v1/{site}/n00/alert/extra", good_alert),
     ]
