@@ -25,9 +25,13 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from edge_node.core.schema import is_valid_id
+
+if TYPE_CHECKING:
+    from gateway.lorawan.settings import LorawanSettings
 
 
 class ConfigError(ValueError):
@@ -87,6 +91,8 @@ class GatewayConfig:
     # QoS 1 messages (Mosquitto's max_inflight_messages, 20 by default) sends no more until the
     # gateway acks, so waiting out the whole flush interval would only add latency.
     flush_idle_s: float = 0.01
+    # A LoRaWAN network server's feed beside the direct one (gateway/lorawan/settings.py); None: off.
+    lorawan: LorawanSettings | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> GatewayConfig:
@@ -106,10 +112,13 @@ class GatewayConfig:
         liveness = LivenessSettings(
             _int(env, "EMBERWATCH_HEARTBEAT_INTERVAL_S", 900, 1, 7 * 86400, problems),
             _int(env, "EMBERWATCH_HEARTBEAT_ALLOWED_MISSES", 2, 0, 1000, problems))
+        from gateway.lorawan.settings import lorawan_from_env
+
+        lorawan = lorawan_from_env(env, problems)
         if problems or mqtt is None or store is None:
             raise ConfigError(problems)
         return cls(mqtt, store, batch_size, flush_ms / 1000.0, spool_dir, health_port, health_host, liveness,
-                   min(idle_ms, flush_ms) / 1000.0)
+                   min(idle_ms, flush_ms) / 1000.0, lorawan)
 
 
 def usable_cpus() -> int:

@@ -28,6 +28,9 @@ _STORED = {
     "gas_q8": ("gas_index", 256.0), "bat_mv": ("battery_mv", None), "bat_pct": ("battery_pct", None),
     "queued": ("queued", None), "lat_e6": ("lat", 1e6), "lon_e6": ("lon", 1e6),
     "wind_cms": ("wind_ms", 100.0), "wdir_deg": ("wind_dir_deg", None), "rain_um": ("rain_mm", 1000.0),
+    # LoRaWAN radio metadata (gateway/lorawan), for fleet health
+    "rssi_dbm": ("rssi_dbm", None), "snr_db10": ("snr_db", 10.0), "sf": ("sf", None), "gws": ("gateways", None),
+    "fcnt": ("fcnt", None),
 }
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from gateway.config import GatewayConfig, MqttSettings, StoreSettings
 from gateway.ingest import Duplicate, Event, Ingest, Rejection
 from gateway.liveness import Liveness
+from gateway.lorawan.settings import LorawanSettings
 from gateway.metrics import Stats, render_prometheus
 from gateway.mqtt_source import MessageSource, MqttSource, Received
 from gateway.processors import EventProcessor
@@ -41,10 +42,15 @@ def open_sink(settings: StoreSettings) -> Sink:
     return open_influx_sink(settings)
 
 
-def open_source(settings: MqttSettings, inbox: queue.SimpleQueue[Received]) -> MessageSource:
-    if settings.receiver == "thread":
-        return MqttSource(settings, inbox.put)
-    return ReceiverProcess(settings, inbox)
+def open_source(settings: MqttSettings, inbox: queue.SimpleQueue[Received],
+                lorawan: LorawanSettings | None = None) -> MessageSource:
+    source: MessageSource = (MqttSource(settings, inbox.put) if settings.receiver == "thread"
+                             else ReceiverProcess(settings, inbox))
+    if lorawan is None:
+        return source
+    from gateway.lorawan.source import CombinedSource, LorawanSource
+
+    return CombinedSource(source, LorawanSource(lorawan, inbox.put))  # type: ignore[return-value]
 
 
 @dataclass
@@ -84,7 +90,7 @@ class GatewayService:
         if self.liveness is None:
             self.liveness = Liveness(self.config.liveness)
         health = self._start_health_server()
-        source = self.source = open_source(self.config.mqtt, self.inbox)
+        source = self.source = open_source(self.config.mqtt, self.inbox, self.config.lorawan)
         source.start()
         try:
             while not self.stopping.is_set():

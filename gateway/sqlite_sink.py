@@ -14,11 +14,12 @@ from gateway.ingest import Event
 from gateway.points import to_point
 from gateway.sink import SinkUnavailable
 
+_RADIO = ("rssi_dbm", "snr_db", "sf", "gateways", "fcnt")  # LoRaWAN radio metadata (gateway/lorawan)
 _COLUMNS = {
     "alert": ("seq", "score", "threshold", "temp_c", "rh_pct", "gas", "gas_index", "battery_mv",
-              "level", "boot", "faults"),
+              "level", "boot", "faults") + _RADIO,
     "heartbeat": ("seq", "battery_mv", "temp_c", "rh_pct", "gas_index", "queued", "lat", "lon",
-                  "boot", "faults", "battery_pct"),
+                  "boot", "faults", "battery_pct") + _RADIO,
     "node_state": ("state", "online", "reason"),
     "weather": ("seq", "wind_ms", "wind_dir_deg", "rain_mm", "temp_c", "rh_pct", "battery_mv"),
 }

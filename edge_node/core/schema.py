@@ -72,13 +72,18 @@ _POSITION = (                          # where the node stands, micro-degrees
     ("lon_e6", -180000000, 180000000),
 )
 
+# Radio metadata a LoRaWAN network server adds (gateway/lorawan), for fleet health: best RSSI in
+# dBm, its SNR in tenths of dB, spreading factor, gateways that heard the frame, LoRaWAN frame counter.
+_RADIO = (("rssi_dbm", -200, 50), ("snr_db10", -400, 400), ("sf", 5, 12), ("gws", 1, 1000),
+          ("fcnt", 0, 0xFFFFFFFF))
+
 # (required, optional) fields per payload version and kind.
 _ALERT_V1 = ((_SEQ, _T_MS, ("score", 0, _INT_LIMIT), ("thr", 0, _INT_LIMIT), _TEMP, _RH, _GAS, _GAS_Q8, _BAT), ())
 _HEARTBEAT_V1 = ((_SEQ, _T_MS, _BAT, _TEMP, _RH, _GAS_Q8, ("queued", 0, 100000)), _POSITION)
 _ALERT_V2 = ((_SEQ, _T_MS, ("score", 0, _INT_LIMIT), ("thr", 0, _INT_LIMIT), ("lvl", 1, 2), _BOOT, _BAT),
-             (_TEMP, _RH, _GAS, _GAS_Q8, _FLT))
+             (_TEMP, _RH, _GAS, _GAS_Q8, _FLT) + _RADIO)
 _HEARTBEAT_V2 = ((_SEQ, _T_MS, _BOOT, _BAT, ("queued", 0, 100000), _FLT),
-                 (_TEMP, _RH, _GAS_Q8, ("bat_pct", 0, 100)) + _POSITION)
+                 (_TEMP, _RH, _GAS_Q8, ("bat_pct", 0, 100)) + _POSITION + _RADIO)
 # Weather station: wind speed cm/s, direction the wind blows FROM in degrees, rain since the
 # station's previous message in micrometres (so a missed message loses no rain total).
 _WEATHER_V2 = ((_SEQ, _T_MS, ("wind_cms", 0, 10000), ("wdir_deg", 0, 359), ("rain_um", 0, 1000000)),

@@ -197,6 +197,7 @@ def decode_uplink(data) -> dict:
     version, kind, low4 = r.get(2), r.get(2), r.get(4)
     if version != CODEC_VERSION:
         raise CodecError("codec version " + str(version) + " not supported")
+    out: dict = {}
     if kind == KIND_ALERT:
         out = {"k": "alert", "lvl": 2 if low4 & 8 else 1, "boot3": low4 & 7, "seq16": r.get(16),
                "age_s": age_seconds(r.get(8)), "ratio_q8": r.get(16)}
@@ -248,7 +249,7 @@ def decode_config(data) -> dict:
     if head >> 6 != CODEC_VERSION or (head >> 4) & 3 != 0:
         raise CodecError("not a version-" + str(CODEC_VERSION) + " config downlink")
     flags = head & 15
-    out = {"thr": None, "sample_interval_s": None, "heartbeat_interval_s": None, "ask_status": bool(flags & 1)}
+    out: dict = {"thr": None, "sample_interval_s": None, "heartbeat_interval_s": None, "ask_status": bool(flags & 1)}
     pos = 1
     for name, flag, bounds, width in (("thr", 8, THRESHOLD_RANGE, 2),
                                       ("sample_interval_s", 4, SAMPLE_INTERVAL_RANGE_S, 3),
