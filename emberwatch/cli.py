@@ -18,6 +18,7 @@ COMMANDS = {
     "alerts": "gateway.alerts_command",
     "battery": "simulator.energy.command",
     "simulate": "simulator.simulate_command",
+    "node": "gateway.lorawan.node_command",
 }
 
 
