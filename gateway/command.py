@@ -63,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     import threading
 
+    from gateway.incidents.processor import gateway_processors
     from gateway.receiver_process import ReceiverDied
     from gateway.service import GatewayService, open_sink
     from gateway.sink import SinkUnavailable
@@ -75,14 +76,18 @@ def run(args: argparse.Namespace) -> int:
     backoff_s = 1.0
     while True:
         try:
+            processors = gateway_processors(config)  # resumed from the store, so it waits for it too
             sink = open_sink(config.store)
             break
+        except ConfigError as exc:
+            print(exc, file=sys.stderr)
+            return 2
         except SinkUnavailable as exc:
             log.warning("store not reachable yet, retrying in %.0fs: %s", backoff_s, exc)
             if stopping.wait(backoff_s):
                 return 1
             backoff_s = min(backoff_s * 2, 30.0)
-    service = GatewayService(config, sink, stopping=stopping)
+    service = GatewayService(config, sink, stopping=stopping, processors=processors)
     try:
         service.run()
     except SinkUnavailable:

@@ -7,6 +7,7 @@ Fixed-point wire units become human units here (centi-degC -> degC).
 
 from __future__ import annotations
 
+from gateway.incidents import records as incident_records
 from gateway.ingest import Event
 
 # Only the core schema's id alphabet reaches here, so tags need no escaping.
@@ -70,6 +71,8 @@ def to_point(event: Event, received_ms: int) -> tuple[str, dict[str, int | float
     """
     if event.kind in ("alert", "heartbeat", "weather"):
         return event.kind, _stored_fields(event), event.t_ms or received_ms
+    if event.kind == incident_records.KIND:
+        return incident_records.KIND, incident_records.sqlite_row(event), event.t_ms or received_ms
     reason = str(event.fields.get("reason", "status"))
     return "node_state", node_state_fields(str(event.fields["state"]), reason), event.t_ms or received_ms
 
@@ -78,6 +81,8 @@ def event_to_line(event: Event, received_ms: int) -> str:
     """One line-protocol line, millisecond precision."""
     if event.kind == "alert" and event.t_ms and event.fields.keys() == _V2_ALERT_KEYS:
         return _alert_line(event)
+    if event.kind == incident_records.KIND:  # tagged with its incident id too
+        return incident_records.incident_line(event)
     measurement, fields, t_ms = to_point(event, received_ms)
     return line(measurement, event.site, event.node, fields, t_ms)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 
+from gateway.incidents.records import SQLITE_COLUMNS as INCIDENT_COLUMNS
 from gateway.ingest import Event
 from gateway.points import to_point
 from gateway.sink import SinkUnavailable
@@ -22,6 +23,7 @@ _COLUMNS = {
                   "boot", "faults", "battery_pct") + _RADIO,
     "node_state": ("state", "online", "reason"),
     "weather": ("seq", "wind_ms", "wind_dir_deg", "rain_mm", "temp_c", "rh_pct", "battery_mv"),
+    "incident": INCIDENT_COLUMNS,  # node: the node whose evidence opened it (gateway/incidents/records.py)
 }
 
 

@@ -1,0 +1,40 @@
+"""Where the fire is: a weighted centroid of the nodes that smelt it, and how sure that is (a radius).
+
+Weights favour the nodes that alerted first (they are nearest the ignition: smoke reaches farther
+nodes later), strongly (score well above threshold) and at fire level. With a recent wind from a
+weather station the estimate moves upwind: nodes smell a fire that lies upwind of them, so the
+centroid of the smelling nodes sits downwind of the fire by about half a node spacing.
+"""
+
+from __future__ import annotations
+
+import math
+
+from edge_node.core import schema
+from gateway.incidents.geometry import Projection
+from gateway.incidents.model import Member
+
+SUSPECT_WEIGHT = 0.5
+MAX_STRENGTH = 10.0
+
+
+def member_weight(m: Member, first_ms: int, half_life_ms: int) -> float:
+    strength = min(max(m.peak_strength, 1.0), MAX_STRENGTH)
+    level = 1.0 if m.level >= schema.LEVEL_FIRE else SUSPECT_WEIGHT
+    return strength * level * 0.5 ** (max(0, m.first_ms - first_ms) / half_life_ms)
+
+
+def locate(members: list[Member], first_ms: int, proj: Projection, spacing_m: float, half_life_ms: int,
+           wind_to: tuple[float, float] | None) -> tuple[float, float, float]:
+    """(lat, lon, uncertainty radius in m) of the fire behind these members."""
+    pts = [(proj.to_xy(m.lat, m.lon), member_weight(m, first_ms, half_life_ms)) for m in members]
+    total = sum(w for _, w in pts)
+    cx = sum(x * w for (x, _), w in pts) / total
+    cy = sum(y * w for (_, y), w in pts) / total
+    spread_m = math.sqrt(sum(((x - cx) ** 2 + (y - cy) ** 2) * w for (x, y), w in pts) / total)
+    if wind_to is not None:
+        cx -= wind_to[0] * spacing_m / 2
+        cy -= wind_to[1] * spacing_m / 2
+    lat, lon = proj.to_latlon(cx, cy)
+    # One node cannot place a fire closer than about its spacing: the fire may be on any side of it.
+    return lat, lon, spread_m + spacing_m / 2

@@ -1,0 +1,95 @@
+"""A fire incident survives a kill -9 of the gateway: same id, nothing duplicated or reopened.
+
+Real Mosquitto, real InfluxDB 1.6.7 and the real `emberwatch gateway` process.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+
+from edge_node.core import schema
+from tests.gateway.test_resilience import children_of, health, is_alive, process_env, start_gateway_process
+from tests.harness import servers
+from tests.harness.influx_query import influxql
+from tests.harness.servers import wait_until
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+MIN_MS = 60_000
+# Event times close to the gateway's clock: an hour without evidence would resolve the incident.
+T0_MS = (int(time.time() * 1000) // MIN_MS - 10) * MIN_MS
+# Three nodes 200 m apart on a north-south line (lat, lon in micro-degrees).
+NODES = {"a1": (41_900_000, -6_800_000), "a2": (41_901_797, -6_800_000), "a3": (41_903_594, -6_800_000)}
+
+
+def publish(port: int, messages: list[tuple[str, bytes]]) -> None:
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="incident-test-nodes")
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    try:
+        for info in [client.publish(t, p, qos=1) for t, p in messages]:
+            info.wait_for_publish(timeout=10)
+    finally:
+        client.disconnect()
+        client.loop_stop()
+
+
+def fire_alert(site: str, node: str, seq: int, t_ms: int) -> tuple[str, bytes]:
+    return schema.topic(site, node, "alert"), schema.encode_alert(
+        node, seq, t_ms, 9000 + seq, 5000, 2600 + seq, 3100, 30_000 + seq, -3700 - seq, 3000, lvl=schema.LEVEL_FIRE,
+        boot=1)
+
+
+def incident_rows(port: int, db: str) -> list[dict]:
+    try:
+        return influxql(port, 'SELECT "state", "nodes", "lat", "lon", "radius_m" FROM "incident" GROUP BY "incident"',
+                        db)
+    except RuntimeError as exc:
+        if "database not found" in str(exc):
+            return []
+        raise
+
+
+def test_incident_survives_kill_9_with_its_id(tmp_path: Path, gateway_env: dict[str, str],
+                                              mosquitto_server: servers.ManagedServer,
+                                              influx_server: servers.ManagedServer) -> None:
+    env, health_port = process_env(tmp_path, gateway_env, EMBERWATCH_MQTT_RECEIVER="process")
+    site, db = env["EMBERWATCH_SITE"], env["EMBERWATCH_INFLUX_DB"]
+    heartbeats = [(schema.topic(site, n, "heartbeat"), schema.encode_heartbeat(
+        n, 1, T0_MS, 3000, 2000, 4000, -3900, lat_e6=lat, lon_e6=lon, boot=1)) for n, (lat, lon) in NODES.items()]
+    log_path = tmp_path / "gateway.log"
+    proc = start_gateway_process(env, log_path)
+    try:
+        wait_until(lambda: health(health_port).get("subscribed"), 30, "gateway subscribed")
+        publish(mosquitto_server.port, heartbeats + [fire_alert(site, "a1", 2, T0_MS + MIN_MS)])
+        wait_until(lambda: incident_rows(influx_server.port, db), 30, "incident opened and stored", interval_s=0.2)
+        (opened,) = incident_rows(influx_server.port, db)
+        assert opened["state"] == "opened"
+
+        children = children_of(proc.pid)
+        proc.kill()  # SIGKILL: no chance to save anything
+        proc.wait(10)
+        wait_until(lambda: not any(is_alive(c) for c in children), 10, "the gateway's children exited")
+
+        proc = start_gateway_process(env, log_path)
+        wait_until(lambda: health(health_port).get("subscribed"), 30, "restarted gateway subscribed")
+        publish(mosquitto_server.port, [fire_alert(site, "a2", 2, T0_MS + 3 * MIN_MS),
+                                        fire_alert(site, "a3", 2, T0_MS + 5 * MIN_MS)])
+        wait_until(lambda: len(incident_rows(influx_server.port, db)) >= 3, 30, "evidence after the restart stored",
+                   interval_s=0.2)
+        rows = incident_rows(influx_server.port, db)
+        assert {r["incident"] for r in rows} == {opened["incident"]}, "one incident, under its first id"
+        assert [r["state"] for r in rows] == ["opened", "confirmed", "updated"]
+        assert rows[-1]["nodes"] == 3
+        assert "resumed 1 open incident" in log_path.read_text()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
