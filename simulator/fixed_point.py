@@ -112,6 +112,22 @@ def _scale_and_offset(multiplier, shift, zero_point):
     return m * np.exp2(sh - 31), 0.5 + np.asarray(zero_point, dtype=np.float64) + np.zeros_like(m)
 
 
+def _tflm_rounding(multiplier, shift, zero_point) -> tuple:
+    """Per-row constants for multiply_by_quantized_multiplier(acc, m, s) + zp on exact float64 integers.
+
+    high = floor(acc * m * 2**(max(s, 0) - 31) + 0.5) is SaturatingRoundingDoublingHighMul (exact
+    while |acc * m| < 2**53, checked by the caller); with e = max(-s, 0), RoundingDivideByPOT(high, e)
+    == floor((high + half - [high < 0]) / 2**e) for e >= 1 (half = 2**(e - 1)), and high itself for e = 0.
+    """
+    m = np.asarray(multiplier, dtype=np.float64)
+    sh = np.asarray(shift, dtype=np.float64)
+    right = np.maximum(-sh, 0.0)
+    high_scale = m * np.exp2(np.maximum(sh, 0.0) - 31)
+    half = np.where(right > 0, np.exp2(right - 1), 0.0)
+    away = (right > 0).astype(np.float64)
+    return high_scale, np.exp2(-right), half, away, float(zero_point)
+
+
 class FleetAutoencoder:
     """Int8Autoencoder for N nodes, as (features, nodes) float64 arrays holding exact integers.
 
@@ -142,11 +158,11 @@ class FleetAutoencoder:
             shift = np.array(layer.shifts, dtype=np.float64)[:, None]
             # |int8 - zero point| <= 255 and |weight| <= 128 bound the accumulator
             acc_bound = np.abs(bias) + layer.n_in * 255 * 128
-            if np.any(acc_bound * mult + np.exp2(30 - shift) >= _EXACT_FLOAT):
+            if np.any(acc_bound * mult * np.exp2(np.maximum(shift, 0)) + np.exp2(30) >= _EXACT_FLOAT):
                 raise ValueError("layer too large for the exact float64 fleet kernel")
             folded_bias = bias - layer.input_zp * w.sum(axis=1, keepdims=True)  # W (x - zp) + b = W x + b'
-            scale, offset = _scale_and_offset(mult, shift, layer.output_zp)
-            self.layers.append((w, folded_bias, scale, offset, float(layer.act_min), float(layer.act_max)))
+            self.layers.append((w, folded_bias) + _tflm_rounding(mult, shift, layer.output_zp)
+                               + (float(layer.act_min), float(layer.act_max)))
 
     def score(self, feats: np.ndarray) -> np.ndarray:
         """feats: (6, N) int64 -> (N,) int64 reconstruction errors."""
@@ -164,12 +180,18 @@ class FleetAutoencoder:
             xq = (requantize(feats, self.in_mult, self.in_shift) + self.in_zp).astype(np.float64)
         np.clip(xq, -128.0, 127.0, out=xq)
         y = xq
-        for w, bias, scale, offset, lo, hi in self.layers:
+        for w, bias, high_scale, right_scale, half, away, zp, lo, hi in self.layers:
             acc = w @ y
             acc += bias
-            acc *= scale
-            acc += offset
+            # TFLM's two roundings (edge_node.core.int8.multiply_by_quantized_multiplier): round half up
+            # to the high product, then half away from zero by the right shift
+            acc *= high_scale
+            acc += 0.5
             np.floor(acc, out=acc)
+            acc += half - away * (acc < 0)
+            acc *= right_scale
+            np.floor(acc, out=acc)
+            acc += zp
             y = np.clip(acc, lo, hi, out=acc)
         # (x_q - zp_in) - requantize(y - zp_out) == x_q - zp_in - floor(y * s + offset)
         y *= self.back_scale

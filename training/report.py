@@ -89,7 +89,7 @@ CAVEATS = (
 
 
 def _deployed_summary(card: dict) -> list[str]:
-    parity = card["parity_litert_builtin_ref"]
+    parity = card["parity_tflite_micro"]
     return [
         (f"- {card['model']}, variant `{card['deployed_variant']}`: {card['macs_per_inference']} MACs, "
          f"{card['int8_weight_bytes']} B int8 weights + {card['int32_bias_bytes']} B int32 biases "
@@ -97,8 +97,10 @@ def _deployed_summary(card: dict) -> list[str]:
         f"- Node sampling interval: {card['sample_interval_s']} s. Features: `{card['feature_code']}`.",
         (f"- Threshold {card['threshold']} (int8 reconstruction error), debounce {card['debounce_k']} of "
          f"{card['debounce_n']}, cooldown {card['cooldown_s']} s; {card['calibration']}."),
-        (f"- Parity: core integer kernel vs LiteRT BUILTIN_REF on {parity['random_inputs']} random int8 "
-         f"inputs: {parity['mismatching_outputs']} mismatching outputs."),
+        (f"- Parity: core integer kernel vs TFLite Micro (the `.tflite`) on {parity['random_inputs']} random int8 "
+         f"inputs: {parity['mismatching_outputs']} mismatching outputs. LiteRT BUILTIN_REF, which requantizes "
+         f"with one rounding where TFLM rounds twice, differs from TFLM on "
+         f"{parity['litert_builtin_ref_rows_differing']} of them."),
         f"- Trained on {card['trained_on']} ({card['training_rows']} rows).",
     ]
 

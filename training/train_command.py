@@ -102,6 +102,6 @@ def run(args: argparse.Namespace) -> int:
                       "tflite_bytes": card["tflite_bytes"], "auc_labels_as_given": m["auc_labels_as_given"]["roc_auc"],
                       "auc_strong_event": m["auc_strong_event"]["roc_auc"],
                       "false_alerts_per_node_day": m["false_alerts_per_node_day"],
-                      "events": m["events"], "parity": card["parity_litert_builtin_ref"],
+                      "events": m["events"], "parity": card["parity_tflite_micro"],
                       "seconds": round(progress.elapsed_s(), 1), "written": card["written"]}, indent=2))
     return 0

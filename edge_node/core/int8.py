@@ -1,15 +1,48 @@
 """Integer-only int8 inference: requantization and the dense forward pass.
 
-Reproduces TensorFlow Lite's reference kernels (op resolver BUILTIN_REF) bit
-for bit: int32 accumulation, per-channel integer multiplier and shift, one
-rounding (half up) after the high multiply. Integer-only on purpose: ESP32
-MicroPython has single-precision floats, CPython double, and an integer
-kernel gives the same answer on both.
+The dense layer reproduces TensorFlow Lite Micro's FULLY_CONNECTED bit for bit:
+int32 accumulation, per-channel integer multiplier and shift, and TFLM's two
+roundings (gemmlowp `SaturatingRoundingDoublingHighMul`, then
+`RoundingDivideByPOT`), see `multiply_by_quantized_multiplier`. LiteRT's
+reference kernels (BUILTIN_REF) round once instead, and differ from TFLM by up
+to a few LSB on about 10 % of inputs; the node follows TFLM, the runtime the
+exported C array is for (docs/model_report.md, tests/training/test_tflm_parity.py).
+
+Integer-only on purpose: ESP32 MicroPython has single-precision floats,
+CPython double, and an integer kernel gives the same answer on both.
 """
 
 
+def multiply_by_quantized_multiplier(acc: int, multiplier: int, shift: int) -> int:
+    """acc * multiplier * 2**(shift - 31) exactly as TFLM's MultiplyByQuantizedMultiplier rounds it.
+
+    Two roundings. SaturatingRoundingDoublingHighMul adds a nudge of +2**30 (1 - 2**30 for a
+    negative product) and divides by 2**31 truncating towards zero: for every product that is
+    round-half-up, i.e. floor((p + 2**30) / 2**31), which Python's flooring >> gives directly (its
+    saturation only bites for multiplier == -2**31, which quantize_multiplier never makes).
+    RoundingDivideByPOT then rounds half away from zero. A positive shift is applied to the
+    accumulator before the multiply, as TFLM does.
+    """
+    right = 0
+    if shift > 0:
+        acc <<= shift
+    else:
+        right = -shift
+    x = (acc * multiplier + (1 << 30)) >> 31
+    if right == 0:
+        return x
+    half = 1 << (right - 1)
+    if x >= 0:
+        return (x + half) >> right
+    return -((half - x) >> right)
+
+
 def requantize(acc: int, multiplier: int, shift: int) -> int:
-    """acc * multiplier * 2**(shift - 31), rounded half up (TFLite single rounding)."""
+    """acc * multiplier * 2**(shift - 31), rounded half up once.
+
+    The node's own fixed-point rescaling (features into the model's int8 input, the model's
+    output back into input units); not a TFLM op, so it keeps the simpler single rounding.
+    """
     total_shift = 31 - shift
     return (acc * multiplier + (1 << (total_shift - 1))) >> total_shift
 
@@ -67,7 +100,7 @@ class DenseLayer:
             base = o * n_in
             for i in range(n_in):
                 acc += xs[i] * w[base + i]
-            y = requantize(acc, self.multipliers[o], self.shifts[o]) + self.output_zp
+            y = multiply_by_quantized_multiplier(acc, self.multipliers[o], self.shifts[o]) + self.output_zp
             if y < self.act_min:
                 y = self.act_min
             elif y > self.act_max:

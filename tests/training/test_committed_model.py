@@ -36,7 +36,7 @@ def test_card_agrees_with_weights_module():
         (w.THRESHOLD, w.DEBOUNCE_K, w.DEBOUNCE_N, w.COOLDOWN_S)
     assert card["sample_interval_s"] == w.SAMPLE_INTERVAL_S
     assert card["input_multipliers"] == list(w.INPUT_MULTIPLIERS)
-    assert card["parity_litert_builtin_ref"]["mismatching_outputs"] == 0
+    assert card["parity_tflite_micro"]["mismatching_outputs"] == 0
 
 
 def test_default_pipeline_runs_without_tensorflow():

@@ -26,7 +26,7 @@ def test_quick_training_is_reproducible(tmp_path, data_dir, capsys):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
     card = json.loads((tmp_path / "a" / "model_card.json").read_text())
     assert card["seed"] == 11 and card["macs_per_inference"] == 144
-    assert card["parity_litert_builtin_ref"]["mismatching_outputs"] == 0
+    assert card["parity_tflite_micro"]["mismatching_outputs"] == 0
     assert (tmp_path / "a" / "model_roc.png").stat().st_size > 1000
 
 
