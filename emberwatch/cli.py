@@ -16,6 +16,7 @@ COMMANDS = {
     "evaluate": "training.evaluate_command",
     "gateway": "gateway.command",
     "alerts": "gateway.alerts_command",
+    "incidents": "gateway.incidents.command",
     "battery": "simulator.energy.command",
     "simulate": "simulator.simulate_command",
     "node": "gateway.lorawan.node_command",
