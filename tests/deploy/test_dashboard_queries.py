@@ -194,11 +194,15 @@ def check_rows(actual: list[dict], expected: list[dict], how: str) -> None:
     assert _comparable(actual, fields) == _comparable(expected, fields)
 
 
-CASES = [(q, s) for q in panel_queries() for s in SELECTIONS]
+def _queries():  # the incidents dashboard has its own pipeline and checks: tests/deploy/test_incident_panels.py
+    return [q for q in panel_queries() if q.dashboard != "emberwatch-incidents.json"]
+
+
+CASES = [(q, s) for q in _queries() for s in SELECTIONS]
 
 
 def test_every_panel_query_has_an_expectation() -> None:
-    keys = {(q.dashboard, q.panel, q.ref_id) for q in panel_queries()}
+    keys = {(q.dashboard, q.panel, q.ref_id) for q in _queries()}
     assert keys == set(EXPECTED), "add the new panel's expected rows to EXPECTED"
 
 
