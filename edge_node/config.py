@@ -15,7 +15,9 @@ CONFIG_PATH = "config.json"
 
 # name -> default; None means required.
 _REQUIRED_TEXT = ("wifi_ssid", "broker_host", "site", "node")
+_WIFI_ONLY = ("wifi_ssid", "broker_host")  # a LoRaWAN node has no access point and no broker
 _OPTIONAL_TEXT = {"wifi_password": "", "broker_user": "", "broker_password": ""}
+RADIOS = ("wifi", "lorawan")
 # name -> (default or None when required, lowest, highest)
 _INTS = {
     "broker_port": (1883, 1, 65535),
@@ -30,6 +32,11 @@ _INTS = {
     "battery_divider_top_kohm": (100, 0, 10000),
     "battery_divider_bottom_kohm": (100, 1, 10000),
     "wifi_timeout_s": (10, 1, 120),
+    # LoRaWAN modem (RAK3172, RUI3) on UART 1: edge_node/lorawan_radio.py
+    "uart_tx_pin": (17, 0, 48),
+    "uart_rx_pin": (16, 0, 48),
+    "lorawan_join_timeout_s": (90, 10, 600),
+    "lorawan_send_budget_s": (30, 1, 300),
 }
 
 
@@ -65,6 +72,11 @@ class NodeConfig:
         self.battery_divider_top_kohm = values["battery_divider_top_kohm"]
         self.battery_divider_bottom_kohm = values["battery_divider_bottom_kohm"]
         self.wifi_timeout_s = values["wifi_timeout_s"]
+        self.radio = values["radio"]
+        self.uart_tx_pin = values["uart_tx_pin"]
+        self.uart_rx_pin = values["uart_rx_pin"]
+        self.lorawan_join_timeout_s = values["lorawan_join_timeout_s"]
+        self.lorawan_send_budget_s = values["lorawan_send_budget_s"]
 
 
 def _is_int(value) -> bool:
@@ -102,9 +114,15 @@ def parse_config(raw) -> NodeConfig:
         raise ConfigError(["top level must be a JSON object"])
     problems = []
     values: dict = {}
+    radio = raw.get("radio", "wifi")
+    if radio not in RADIOS:
+        problems.append("radio must be wifi or lorawan, got " + repr(radio)[:40])
+    values["radio"] = radio
     for name in _REQUIRED_TEXT:
         value = raw.get(name)
-        if not isinstance(value, str) or not value:
+        if radio == "lorawan" and name in _WIFI_ONLY:
+            value = value or ""
+        elif not isinstance(value, str) or not value:
             problems.append(name + " is required (non-empty text)")
         values[name] = value
     for name in _OPTIONAL_TEXT:
@@ -140,7 +158,7 @@ def parse_config(raw) -> NodeConfig:
     if (_is_int(values["heartbeat_interval_s"]) and _is_int(values["sample_interval_s"])
             and values["heartbeat_interval_s"] < values["sample_interval_s"]):
         problems.append("heartbeat_interval_s must be >= sample_interval_s")
-    known = set(_REQUIRED_TEXT) | set(_OPTIONAL_TEXT) | set(_INTS) | {"lat", "lon"}
+    known = set(_REQUIRED_TEXT) | set(_OPTIONAL_TEXT) | set(_INTS) | {"lat", "lon", "radio"}
     for name in raw:
         if name not in known and not name.startswith("_"):
             problems.append("unknown setting " + repr(name)[:40] + " (a typo?)")
