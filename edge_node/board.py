@@ -19,6 +19,7 @@ from edge_node.ticks import sleep_ms, ticks_diff, ticks_ms
 from edge_node.wake import SensorError, WakeCycle
 
 SEQ_FLOOR_PATH = "seq_floor"
+LORAWAN_SESSION_PATH = "lorawan_session"  # "joined" once the modem holds an OTAA session
 ERROR_LOG_PATH = "error.log"
 CONFIG_RETRY_MS = 3600 * 1000  # a broken config.json waits for a human: sleep, do not crash-loop
 _UNIX_2000_S = 946684800
@@ -76,16 +77,33 @@ def _log_error(text: str) -> None:
         pass
 
 
+def build_lorawan_radio(config, clock: UnixClock, pipeline):
+    """RAK3172 (RUI3) on UART 1; the operator's over-the-air settings are applied before the wake."""
+    from edge_node.drivers.at_modem import AtModem
+    from edge_node.lorawan_radio import LorawanRadio
+    from edge_node.node_settings import OVERRIDES_PATH, NodeSettings
+
+    settings = NodeSettings(config, pipeline, FileStore(OVERRIDES_PATH))
+    settings.load()
+    uart = machine.UART(1, baudrate=115200, tx=config.uart_tx_pin, rx=config.uart_rx_pin, timeout=0)
+    return LorawanRadio(AtModem(uart), clock, settings, FileStore(LORAWAN_SESSION_PATH), ticks_ms, sleep_ms,
+                        ticks_diff, join_timeout_s=config.lorawan_join_timeout_s,
+                        send_budget_s=config.lorawan_send_budget_s)
+
+
 def build(config, clock: UnixClock):
     i2c = machine.I2C(0, sda=machine.Pin(config.i2c_sda_pin), scl=machine.Pin(config.i2c_scl_pin),
                       freq=400000)
     adc = machine.ADC(machine.Pin(config.battery_adc_pin), atten=machine.ADC.ATTN_11DB)
-    wlan = network.WLAN(network.STA_IF)
+    pipeline = default_pipeline()
+    if config.radio == "lorawan":
+        radio = build_lorawan_radio(config, clock, pipeline)
+    else:
+        radio = EspMqttRadio(config, network.WLAN(network.STA_IF), clock)
     return WakeCycle(
-        config, default_pipeline(), Bme688(i2c, addr=config.bme_addr),
+        config, pipeline, Bme688(i2c, addr=config.bme_addr),
         BatteryGauge(adc, config.battery_divider_top_kohm, config.battery_divider_bottom_kohm),
-        EspMqttRadio(config, wlan, clock), clock,
-        RtcMemoryStore(machine.RTC()), FileStore(SEQ_FLOOR_PATH))
+        radio, clock, RtcMemoryStore(machine.RTC()), FileStore(SEQ_FLOOR_PATH))
 
 
 def run() -> None:

@@ -59,10 +59,10 @@ class LorawanRadio:
         self.send_budget_ms = send_budget_s * 1000
         self.confirm_attempts = confirm_attempts
         self.result_timeout_ms = result_timeout_s * 1000
-        self.confirmed = None  # the modem's AT+CFM setting, once this wake has set it
+        self.confirmed = -1    # the modem's AT+CFM setting once this wake has set it (-1: unknown)
         self.status_due = -1   # a status uplink to send (its reason), -1: none
-        self.sent = []         # (kind, frame) the network acknowledged or took, this wake
-        self.downlinks = []    # config frames received, decoded (or the error text)
+        self.sent: list = []   # (kind, frame) the network acknowledged or took, this wake
+        self.downlinks: list = []  # config frames received, decoded (or the error text)
 
     def connect(self) -> None:
         if self.session_store.load() != JOINED_MARK:
@@ -95,7 +95,7 @@ class LorawanRadio:
         if event != "+EVT:JOINED":
             raise RadioError("lorawan join: " + (event or "no answer in " + str(self.join_timeout_ms // 1000) + " s"))
         self.session_store.save(JOINED_MARK)
-        self.confirmed = None
+        self.confirmed = -1
         self.status_due = codec.STATUS_BOOT
 
     def _send_status(self) -> None:
@@ -112,9 +112,9 @@ class LorawanRadio:
         text = "AT+SEND=" + str(codec.FPORT) + ":" + "".join("%02x" % b for b in frame)
         while True:
             try:
-                if self.confirmed != confirmed:
-                    self.modem.command("AT+CFM=" + ("1" if confirmed else "0"))
-                    self.confirmed = confirmed
+                if self.confirmed != int(confirmed):
+                    self.modem.command("AT+CFM=" + str(int(confirmed)))
+                    self.confirmed = int(confirmed)
                 self.modem.command(text)
             except ModemError as exc:
                 if exc.status == "AT_NO_NETWORK_JOINED" and not rejoined:

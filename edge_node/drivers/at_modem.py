@@ -62,7 +62,7 @@ class AtModem:
         """Send one command; the lines before OK. ModemError(status) for an error or a timeout."""
         self.uart.write((text + "\r\n").encode())
         deadline = self.ticks_ms() + timeout_ms
-        lines = []
+        lines: list = []
         while True:
             line = self._readline(deadline)
             if line is None:

@@ -78,3 +78,13 @@ def test_default_sampling_matches_what_the_default_model_was_calibrated_for() ->
     default = parse_config({"wifi_ssid": "ap", "broker_host": "h", "site": "s", "node": "n"})
     assert default.sample_interval_s == weights.SAMPLE_INTERVAL_S
     assert load_config(str(EXAMPLE)).sample_interval_s == weights.SAMPLE_INTERVAL_S
+
+
+def test_lorawan_example_config_parses_without_wifi_or_broker() -> None:
+    raw = json.loads((Path(__file__).resolve().parents[2] / "edge_node" / "config.lorawan.example.json").read_text())
+    cfg = parse_config(raw)
+    assert (cfg.radio, cfg.uart_tx_pin, cfg.lorawan_send_budget_s) == ("lorawan", 17, 30)
+    raw["radio"] = "carrier-pigeon"
+    with pytest.raises(ConfigError) as err:
+        parse_config(raw)
+    assert "radio must be wifi or lorawan" in str(err.value) and "wifi_ssid is required" in str(err.value)
