@@ -24,6 +24,7 @@ from simulator.battery_ledger import BatteryLedger
 from simulator.clock import EPOCH_MS
 from simulator.engines import make_engine
 from simulator.fire import Fire
+from simulator.fuel_map import FuelMapError
 from simulator.links import IdealLink
 from simulator.outbox import Outbox, Publish
 from simulator.placement import (
@@ -116,7 +117,10 @@ def run_scenario(config: ScenarioConfig, publish: Publish | None = None,
     sim_s = n_steps * dt_s
     x_m, y_m, ids = placement.x_m, placement.y_m, placement.node_ids
     result = ScenarioResult(config, ids, x_m, y_m)
-    terrain = make_terrain(placement.bounds_m(), rng_terrain)
+    try:
+        terrain = make_terrain(placement.bounds_m(), rng_terrain, fuel=config.fuel)
+    except FuelMapError as exc:
+        raise ScenarioConfigError(str(exc)) from exc
     weather = Weather(rng_weather, sim_s / 86400, config.weather)
     result.ignitions = _plan_ignitions(config, rng_ignite, placement.bounds_m(), sim_s)
     fires = [Fire(i.index, (i.time_ms - EPOCH_MS) / 1000.0, i.x_m, i.y_m) for i in result.ignitions]
@@ -269,5 +273,5 @@ def _make_link(config: ScenarioConfig, rng: np.random.Generator, x_m: np.ndarray
         return IdealLink(n), np.full(n, 9, dtype=np.int64)
     from simulator.radio import LoRaChannel
 
-    channel = LoRaChannel.for_site(x_m, y_m, rng)
+    channel = LoRaChannel.for_site(x_m, y_m, rng, config.radio_settings)
     return channel, channel.sf

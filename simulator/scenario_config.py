@@ -2,6 +2,8 @@
 
 from edge_node.core import schema
 from simulator.engines import ENGINES
+from simulator.fuel_map import FuelConfig
+from simulator.radio_config import RadioConfig
 from simulator.sensors import SensorConfig
 from simulator.weather import WeatherConfig
 
@@ -18,7 +20,8 @@ class ScenarioConfig:
                  suppression_delay_s: float | None = 3 * 3600, stuck_per_node_month: float = 0.01,
                  dead_sensor_per_node_month: float = 0.01, dead_battery_per_node_month: float = 0.01,
                  radio: bool = True, weather: WeatherConfig | None = None,
-                 sensors: SensorConfig | None = None) -> None:
+                 sensors: SensorConfig | None = None, radio_settings: RadioConfig | None = None,
+                 fuel: FuelConfig | None = None) -> None:
         self.n_nodes = n_nodes
         self.days = days
         self.ignitions = ignitions
@@ -38,6 +41,8 @@ class ScenarioConfig:
         self.radio = radio
         self.weather = weather or WeatherConfig()
         self.sensors = sensors or SensorConfig()
+        self.radio_settings = radio_settings or RadioConfig()
+        self.fuel = fuel or FuelConfig()
 
     def problems(self) -> list[str]:
         out = []
@@ -65,6 +70,8 @@ class ScenarioConfig:
         for rate_name in ("stuck_per_node_month", "dead_sensor_per_node_month", "dead_battery_per_node_month"):
             if not getattr(self, rate_name) >= 0:
                 out.append(f"{rate_name} must be >= 0")
+        out.extend("radio: " + problem for problem in self.radio_settings.problems())
+        out.extend("fuel: " + problem for problem in self.fuel.problems())
         return out
 
 

@@ -30,6 +30,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--event-log", metavar="FILE", help="write messages as JSON lines")
     parser.add_argument("--report", metavar="DIR", help="write summary.json/.md, alerts.csv and PNG figures here")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    parser.add_argument("--scenario", metavar="FILE.json",
+                        help="settings from a scenario file (options given here that differ from their defaults win)")
+    parser.add_argument("--radio", action="append", metavar="KEY=VALUE", default=[],
+                        help="radio setting (repeatable): sf (7-12 or adr), bw_hz, coding_rate, payload_bytes, "
+                             "channels, duty_cycle, capture_db, preamble_grace_symbols, path_loss (hata or "
+                             "log-distance), shadowing_db, tx_power_dbm, gateway_spacing_m, ...")
+    parser.add_argument("--fuel", metavar="MODEL|FILE",
+                        help="fuel: a standard fuel model code for the whole site (e.g. GR2, SH5, TL3, FM8) or a "
+                             "GeoJSON / .npy fuel map")
+    _DEFAULTS.update({action.dest: action.default for action in parser._actions})
+
+
+_DEFAULTS: dict = {}
 
 
 def _parse_ignitions(specs: list[str]) -> list[tuple[float, float, float]]:
@@ -58,20 +71,58 @@ def _pipeline_factory(scorer: str):
     return rise_rule_pipeline
 
 
+def _merge_scenario_file(args: argparse.Namespace) -> dict:
+    """Fill options left at their defaults from --scenario; return its sections (radio, weather, ...)."""
+    from simulator.scenario_file import SECTIONS, ScenarioFileError, read_scenario_file
+
+    if not args.scenario:
+        return {}
+    data = read_scenario_file(args.scenario)
+    unknown = sorted(k for k in data if k not in SECTIONS and (k not in _DEFAULTS or k == "scenario"))
+    if unknown:
+        raise ScenarioFileError(f"{args.scenario}: unknown setting(s) {', '.join(unknown)}")
+    for key, value in data.items():
+        if key not in SECTIONS and getattr(args, key) == _DEFAULTS.get(key):
+            setattr(args, key, value)
+    return {k: data[k] for k in SECTIONS if k in data}
+
+
+def build_config(args: argparse.Namespace):
+    """The ScenarioConfig the options (and scenario file) describe; ScenarioFileError/ValueError when bad."""
+    from simulator.fuel_map import FuelConfig
+    from simulator.radio_config import RadioConfig
+    from simulator.scenario import ScenarioConfig
+    from simulator.scenario_file import build_section, parse_setting
+    from simulator.sensors import SensorConfig
+    from simulator.weather import WeatherConfig
+
+    sections = _merge_scenario_file(args)
+    radio = dict(sections.get("radio", {}))
+    radio.update(parse_setting(text) for text in args.radio)
+    fuel = dict(sections.get("fuel", {}))
+    if args.fuel:
+        fuel["model" if "." not in args.fuel else "map_path"] = args.fuel
+    plan = _parse_ignitions(args.ignite) if args.ignite else None
+    return ScenarioConfig(n_nodes=args.nodes, days=args.days, ignitions=args.ignitions, seed=args.seed,
+                          site=args.site, placement="csv" if args.positions else args.placement,
+                          spacing_m=args.spacing_m, positions_csv=args.positions, engine=args.engine,
+                          ignition_plan=plan, radio=not args.no_radio,
+                          suppression_delay_s=args.suppress_after_h * 3600 if args.suppress_after_h >= 0 else None,
+                          radio_settings=build_section(RadioConfig, radio, "radio"),
+                          weather=build_section(WeatherConfig, sections.get("weather", {}), "weather"),
+                          sensors=build_section(SensorConfig, sections.get("sensors", {}), "sensors"),
+                          fuel=build_section(FuelConfig, fuel, "fuel"))
+
+
 def run(args: argparse.Namespace) -> int:
     from simulator.publishers import EventLog, MqttPublisher, PublishError
-    from simulator.scenario import ScenarioConfig, ScenarioConfigError, run_scenario
+    from simulator.scenario import ScenarioConfigError, run_scenario
 
     try:
-        plan = _parse_ignitions(args.ignite) if args.ignite else None
-    except ValueError as exc:
+        config = build_config(args)
+    except ValueError as exc:  # ScenarioFileError, bad --ignite, bad fuel
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    config = ScenarioConfig(n_nodes=args.nodes, days=args.days, ignitions=args.ignitions, seed=args.seed,
-                            site=args.site, placement="csv" if args.positions else args.placement,
-                            spacing_m=args.spacing_m, positions_csv=args.positions, engine=args.engine,
-                            ignition_plan=plan, radio=not args.no_radio,
-                            suppression_delay_s=args.suppress_after_h * 3600 if args.suppress_after_h >= 0 else None)
     problems = config.problems()
     if problems:
         print("error: " + "; ".join(problems), file=sys.stderr)

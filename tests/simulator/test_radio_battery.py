@@ -7,6 +7,7 @@ from edge_node.core import schema
 from simulator import radio
 from simulator.battery_ledger import MESSAGE_PAYLOAD_BYTES, BatteryLedger
 from simulator.energy import build_node, charge_per_message_mc, lora_time_on_air_s
+from simulator.radio_config import RadioConfig
 from simulator.scenario import ScenarioConfig, run_scenario
 from simulator.sensors import (
     FAULT_DEAD_SENSOR,
@@ -18,14 +19,24 @@ from simulator.sensors import (
 from simulator.weather import WeatherState
 
 
-@pytest.fixture
-def one_channel_no_jitter(monkeypatch):
-    monkeypatch.setattr(radio, "CHANNELS_HZ", (868_100_000,))
-    monkeypatch.setattr(radio, "TX_JITTER_MS", 1)
+class FixedBudget(radio.LinkBudget):
+    """Received powers given outright: one gateway, each node at the power listed."""
+
+    def __init__(self, rssi_dbm, config):
+        self.table = np.array(rssi_dbm, dtype=float)[:, None]
+        n = len(self.table)
+        self.x_m, self.y_m, self.gx_m, self.gy_m = np.zeros(n), np.zeros(n), np.zeros(1), np.zeros(1)
+        self.config, self.seed = config, 0
+        self.near = np.zeros((n, 1), dtype=np.int64)
+        self.near_rssi_dbm = self.table.copy()
+
+    def rssi_dbm(self, node, gateway):
+        return self.table[node, gateway]
 
 
-def _channel(rssi_dbm):
-    return radio.LoRaChannel(np.array(rssi_dbm, dtype=float)[:, None], np.random.default_rng(0), ([0.0], [0.0]))
+def _channel(rssi_dbm, **settings):
+    config = RadioConfig(**{"channels": 1, "tx_jitter_ms": 0, "preamble_grace_symbols": 0.0, **settings})
+    return radio.LoRaChannel(FixedBudget(rssi_dbm, config), config, np.random.default_rng(0))
 
 
 def _send(channel, t_ms, nodes):
@@ -36,12 +47,12 @@ def _send(channel, t_ms, nodes):
 def test_spreading_factor_follows_link_budget_and_airtime_matches_the_energy_model():
     ch = _channel([-100.0, -125.0, -131.0, -160.0])
     assert ch.sf.tolist() == [7, 10, 12, 12]
-    expected_ms = round(lora_time_on_air_s(MESSAGE_PAYLOAD_BYTES + 13, 12) * 1000)
+    expected_ms = round(lora_time_on_air_s(MESSAGE_PAYLOAD_BYTES + 13, 12) * 1000)  # binary frame + LoRaWAN
     assert ch.toa_ms[2] == expected_ms
     assert radio.path_loss_db(np.array([1000.0]))[0] < radio.path_loss_db(np.array([3000.0]))[0]
 
 
-def test_overlap_on_same_sf_and_channel_loses_both_unless_one_is_6_db_stronger(one_channel_no_jitter):
+def test_overlap_on_same_sf_and_channel_loses_both_unless_one_is_6_db_stronger():
     equal = _channel([-110.0, -111.0])
     _send(equal, 0, [0, 1])
     assert equal.release(10_000) == []
@@ -55,7 +66,7 @@ def test_overlap_on_same_sf_and_channel_loses_both_unless_one_is_6_db_stronger(o
     assert len(apart.release(10_000)) == 2
 
 
-def test_duty_cycle_delays_the_next_frame_and_out_of_range_frames_are_lost(one_channel_no_jitter):
+def test_duty_cycle_delays_the_next_frame_and_out_of_range_frames_are_lost():
     ch = _channel([-100.0, -150.0])
     toa = int(ch.toa_ms[0])
     _send(ch, 0, [0])

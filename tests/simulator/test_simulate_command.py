@@ -74,3 +74,22 @@ def test_publishes_everything_to_a_real_broker_with_qos1(mosquitto_server, tmp_p
         sub.loop_stop()
         sub.disconnect()
     assert sorted((t, p) for t, p, _ in received) == sorted((t, p) for t, p, _ in expected)
+
+
+def test_scenario_file_and_radio_options_reach_the_run(tmp_path, capsys):
+    scenario = tmp_path / "scenario.json"
+    scenario.write_text(json.dumps({"nodes": 9, "days": 0.1, "ignitions": 0, "radio": {"sf": 9, "channels": 8},
+                                    "fuel": {"model": "GR2"}}))
+    report = tmp_path / "report"
+    assert main(["simulate", "--scenario", str(scenario), "--radio", "duty_cycle=0.1", "--radio", "sf=10",
+                 "--quiet", "--report", str(report)]) == 0
+    summary = json.loads((report / "summary.json").read_text())
+    settings = summary["radio"]["settings"]
+    assert summary["nodes"] == 9 and settings["channels"] == 8 and settings["duty_cycle"] == 0.1
+    assert settings["sf"] == 10 and summary["radio"]["nodes_per_sf"] == {"sf10": 9}  # the command line wins
+    capsys.readouterr()
+    scenario.write_text(json.dumps({"nodes": 9, "radio": {"sf": 13, "colour": "red"}}))
+    assert main(["simulate", "--scenario", str(scenario), "--quiet"]) == 2
+    assert "colour" in capsys.readouterr().err
+    assert main(["simulate", "--nodes", "4", "--fuel", "XX1", "--quiet"]) == 2
+    assert "fuel model 'XX1' unknown" in capsys.readouterr().err

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from simulator.fire import Fire, length_to_breadth, moisture_damping
+from simulator.fire import Fire, length_to_breadth
 from simulator.plume import plume_ppm, smoke_and_heat
 from simulator.terrain import Terrain
 from simulator.weather import Weather, WeatherState
@@ -46,7 +46,6 @@ def test_wind_speeds_spread_and_moisture_slows_it():
     assert _reach_m(windy, 0) > 2 * _reach_m(calm, 0)
     wet = _burn(_weather(moisture=0.2))
     assert wet.area_m2 < _burn(_weather()).area_m2
-    assert moisture_damping(0.0) == 1.0 and moisture_damping(0.3) == 0.0
     assert length_to_breadth(0.0) == 1.0 and 2.0 < length_to_breadth(10.0) <= 8.0
 
 
