@@ -32,16 +32,7 @@ _RETRY_LATER = ("AT_BUSY_ERROR", "AT_DUTYCYCLE_RESTRICTED", "AT_DUTYCYLE_RESTRIC
 
 def frame_for(kind: str, payload: bytes, now_ms: int) -> bytes:
     """A schema-v2 alert or heartbeat (JSON) -> its uplink_codec frame."""
-    msg = json.loads(payload)
-    age_s = (now_ms - msg["t_ms"]) // 1000
-    flt = msg.get("flt", 0)
-    if kind == "alert":
-        return codec.encode_alert(msg["seq"], age_s, msg["score"], msg["thr"], msg.get("lvl", 2), msg.get("boot", 0),
-                                  msg["bat_mv"], msg.get("temp_cc"), msg.get("rh_cp"), msg.get("gas_q8"), flt)
-    if kind == "heartbeat":
-        return codec.encode_heartbeat(msg["seq"], age_s, msg.get("boot", 0), msg["bat_mv"], msg.get("queued", 0), flt,
-                                      msg.get("temp_cc"), msg.get("rh_cp"), msg.get("gas_q8"), msg.get("bat_pct"))
-    raise RadioError("LoRaWAN carries alerts and heartbeats, not " + kind)
+    return codec.frame_from_message(kind, json.loads(payload), now_ms)
 
 
 class LorawanRadio:
@@ -76,7 +67,7 @@ class LorawanRadio:
             return  # the binary status frame goes out after each join instead
         try:
             frame = frame_for(kind, payload, self.clock.now_ms())
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError) as exc:  # CodecError is a ValueError
             raise RadioError("cannot encode " + kind + " for LoRaWAN: " + repr(exc))
         self._send(kind, frame, kind == "alert")
 

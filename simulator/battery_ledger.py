@@ -9,6 +9,7 @@ node's 1.15 V/cell cut-off when the usable charge is gone).
 
 import numpy as np
 
+from edge_node.core.uplink_codec import FRAME_BYTES
 from simulator.energy import (
     build_node,
     charge_per_message_mc,
@@ -19,7 +20,7 @@ from simulator.energy import (
 )
 from simulator.energy.phases import MC_PER_MAH
 
-MESSAGE_PAYLOAD_BYTES = 10  # the compact binary frame a LoRa node sends (see policy.alert-only)
+MESSAGE_PAYLOAD_BYTES = FRAME_BYTES  # the uplink_codec frame a LoRa node sends (11 bytes)
 FRESH_MV, CUTOFF_MV = 3000, 2300
 
 

@@ -23,7 +23,8 @@ class Outbox:
         self.published = 0
 
     def post(self, deliver_ms: int, message: Message) -> None:
-        """A message that skips the radio (retained status, as the gateway bridge publishes it)."""
+        """A message that skips the radio model (retained status: a LoRaWAN network server has no
+        such message, and simulator/lorawan_uplinks.py drops it)."""
         self.order += 1
         heapq.heappush(self.heap, (deliver_ms, self.order, message))
 
@@ -34,8 +35,13 @@ class Outbox:
                 self.on_delivered(deliver_ms, message)
             self.post(deliver_ms, message)
         heap, publish = self.heap, self.publish
+        # A publisher that needs the delivery time (simulator/lorawan_uplinks.py: the network
+        # server's receive time) says so with a `deliver_ms` attribute; it is set before each call.
+        wants_time = publish is not None and hasattr(publish, "deliver_ms")
         while heap and (until_ms is None or heap[0][0] < until_ms):
-            topic, encode, args, retain = heapq.heappop(heap)[2]
+            deliver_ms, _, (topic, encode, args, retain) = heapq.heappop(heap)
             self.published += 1
             if publish is not None:
+                if wants_time:
+                    publish.deliver_ms = deliver_ms  # type: ignore[attr-defined]
                 publish(topic, encode(*args), retain)

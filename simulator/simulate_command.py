@@ -4,6 +4,7 @@ import argparse
 import shlex
 import sys
 import time
+from collections.abc import Callable
 
 HELP = "Simulate a forest of sensor nodes (weather, fire, smoke, radio, battery) and publish or log their messages"
 
@@ -27,6 +28,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--suppress-after-h", type=float, default=3.0,
                         help="fire crews put a fire out this long after its first alert (default 3; <0: never)")
     parser.add_argument("--mqtt", metavar="URL", help="publish to this broker, e.g. mqtt://localhost:1883 (QoS 1)")
+    parser.add_argument("--lorawan", choices=("chirpstack",),
+                        help="publish what the LoRa nodes send as a LoRaWAN network server does: ChirpStack v4 "
+                             "`up` events (11-byte frames of edge_node/core/uplink_codec) for the gateway's "
+                             "LoRaWAN source")
+    parser.add_argument("--lorawan-registry", metavar="FILE",
+                        help="with --lorawan: write the DevEUI -> node registry the gateway reads here")
+    parser.add_argument("--lorawan-application", metavar="ID", default=None,
+                        help="with --lorawan: ChirpStack application id in the topics (default: a fixed UUID)")
     parser.add_argument("--event-log", metavar="FILE", help="write messages as JSON lines")
     parser.add_argument("--report", metavar="DIR", help="write summary.json/.md, alerts.csv and PNG figures here")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
@@ -139,9 +148,16 @@ def run(args: argparse.Namespace) -> int:
             sink.close()
         return 1
 
-    def publish(topic: str, payload: bytes, retain: bool) -> None:
+    def publish_all(topic: str, payload: bytes, retain: bool) -> None:
         for sink in sinks:
             sink(topic, payload, retain)
+
+    publish: Callable[[str, bytes, bool], None] = publish_all
+    if args.lorawan:
+        from simulator.lorawan_uplinks import DEFAULT_APPLICATION, ChirpStackUplinks
+
+        publish = ChirpStackUplinks(publish_all, args.lorawan_application or DEFAULT_APPLICATION,
+                                    args.lorawan_registry)
 
     started = time.monotonic()
     interactive = sys.stderr.isatty()

@@ -189,6 +189,20 @@ def encode_status(reason: int, boot: int, thr: int, sample_interval_s: int, hear
     return w.done(FRAME_BYTES)
 
 
+def frame_from_message(kind: str, msg: dict, now_ms: int) -> bytes:
+    """A decoded schema-v2 alert or heartbeat (edge_node/core/schema.py) -> its frame, aged from its
+    t_ms to now_ms. Used by the firmware's LoRaWAN radio and the simulator alike."""
+    age_s = (now_ms - msg["t_ms"]) // 1000
+    flt = msg.get("flt", 0)
+    if kind == "alert":
+        return encode_alert(msg["seq"], age_s, msg["score"], msg["thr"], msg.get("lvl", 2), msg.get("boot", 0),
+                            msg["bat_mv"], msg.get("temp_cc"), msg.get("rh_cp"), msg.get("gas_q8"), flt)
+    if kind == "heartbeat":
+        return encode_heartbeat(msg["seq"], age_s, msg.get("boot", 0), msg["bat_mv"], msg.get("queued", 0), flt,
+                                msg.get("temp_cc"), msg.get("rh_cp"), msg.get("gas_q8"), msg.get("bat_pct"))
+    raise CodecError("LoRaWAN frames carry alerts and heartbeats, not " + kind)
+
+
 def decode_uplink(data) -> dict:
     """Frame bytes -> dict of integers (None for an absent reading); CodecError if not ours."""
     if len(data) != FRAME_BYTES:

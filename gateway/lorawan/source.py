@@ -12,6 +12,7 @@ the Storage Integration (gateway/lorawan/storage.py).
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections import Counter
@@ -19,7 +20,7 @@ from collections.abc import Callable
 
 import paho.mqtt.client as mqtt
 
-from gateway.lorawan.registry import load_registry
+from gateway.lorawan.registry import Registry, RegistryError, load_registry
 from gateway.lorawan.settings import LorawanSettings
 from gateway.lorawan.storage import HttpGet, StorageError, fetch_stored_uplinks, urllib_get
 from gateway.lorawan.translate import Translator
@@ -38,7 +39,8 @@ class LorawanSource(MqttSource):
                  http_get: HttpGet = urllib_get) -> None:
         super().__init__(settings.mqtt, deliver)
         self.lorawan = settings
-        self.translator = Translator(load_registry(settings.registry_path))
+        self._registry_mtime_ns = os.stat(settings.registry_path).st_mtime_ns
+        self.translator = Translator(load_registry(settings.registry_path), self._reload_registry)
         self.connection = CONNECTION_BASE
         self.rejected: Counter[str] = Counter()
         self.translated = 0
@@ -46,6 +48,20 @@ class LorawanSource(MqttSource):
         self.http_get = http_get
         self.last_uplink_ms: int | None = None
         self._lock = threading.Lock()  # live messages and a backfill thread share the translator
+
+    def _reload_registry(self) -> Registry | None:
+        """The registry again if its file changed since it was read (a bad edit keeps the old one)."""
+        try:
+            mtime_ns = os.stat(self.lorawan.registry_path).st_mtime_ns
+            if mtime_ns == self._registry_mtime_ns:
+                return None
+            self._registry_mtime_ns = mtime_ns
+            registry = load_registry(self.lorawan.registry_path)
+        except (OSError, RegistryError) as exc:
+            log.error("LoRaWAN registry not reloaded: %s", exc)
+            return None
+        log.info("LoRaWAN registry reloaded: %d devices", len(registry))
+        return registry
 
     def _on_connect(self, client: mqtt.Client, userdata: object, flags: mqtt.ConnectFlags,
                     reason_code: mqtt.ReasonCode, properties: object) -> None:

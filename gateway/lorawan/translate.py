@@ -14,6 +14,7 @@ The alert's score travels as score/threshold x 256, so it is stored with thresho
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from edge_node.core import schema
@@ -39,12 +40,20 @@ def unwrap(low: int, bits: int, highest: int | None) -> int:
 @dataclass
 class Translator:
     registry: Registry
+    # Called for an unknown DevEUI: a newer registry (the file changed) or None. Devices can be
+    # added while the gateway runs.
+    reload: Callable[[], Registry | None] | None = None
     highest_seq: dict[tuple[str, str], int] = field(default_factory=dict)
     boot: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def translate(self, up: Uplink) -> tuple[str, bytes]:
         """(emberwatch topic, schema-v2 JSON payload); UplinkError(reason) for what cannot be stored."""
         device = self.registry.device(up.dev_eui)
+        if device is None and self.reload is not None:
+            newer = self.reload()
+            if newer is not None:
+                self.registry = newer
+                device = newer.device(up.dev_eui)
         if device is None:
             raise UplinkError("unknown_device", f"DevEUI {up.dev_eui} is not in the registry")
         if up.f_port != codec.FPORT:

@@ -1,0 +1,60 @@
+"""A simulated LoRaWAN forest -> ChirpStack v4 `up` events on the real Mosquitto -> the gateway's
+LoRaWAN source -> the real InfluxDB: every alert the radio delivered is stored, once."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from simulator.lorawan_uplinks import DEFAULT_APPLICATION
+from tests.harness.gateway_runner import running_gateway
+from tests.harness.influx_query import influxql
+from tests.harness.servers import wait_until
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _count(port: int, measurement: str, db: str) -> int:
+    try:
+        rows = influxql(port, f"SELECT count(seq) FROM {measurement}", db)
+    except RuntimeError as exc:
+        if "database not found" in str(exc):
+            return 0
+        raise
+    return int(rows[0]["count"]) if rows else 0
+
+
+def test_simulated_lorawan_forest_through_chirpstack_format_stores_every_alert(
+        gateway_env: dict[str, str], mosquitto_server, influx_server, tmp_path: Path) -> None:
+    site, db = gateway_env["EMBERWATCH_SITE"], gateway_env["EMBERWATCH_INFLUX_DB"]
+    registry = tmp_path / "devices.json"
+    registry.write_text('{"devices": []}')  # the simulator fills it in as its nodes first speak
+    events = tmp_path / "uplinks.jsonl"
+    env = {**gateway_env, "EMBERWATCH_LORAWAN_SERVER": "chirpstack", "EMBERWATCH_LORAWAN_APPLICATION":
+           DEFAULT_APPLICATION, "EMBERWATCH_LORAWAN_REGISTRY": str(registry), "EMBERWATCH_MQTT_RECEIVER": "thread"}
+    with running_gateway(env) as gateway:
+        assert gateway.wait_subscribed(15), "subscriptions"
+        done = subprocess.run(
+            [sys.executable, "-m", "emberwatch.cli", "simulate", "--nodes", "25", "--days", "0.5", "--ignitions", "0",
+             "--ignite", "2,400,400", "--seed", "3", "--site", site, "--quiet",
+             "--mqtt", f"mqtt://127.0.0.1:{mosquitto_server.port}", "--lorawan", "chirpstack",
+             "--lorawan-registry", str(registry), "--event-log", str(events)],
+            cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stdout + done.stderr
+        uplinks = [json.loads(json.loads(line)["payload"]) for line in events.read_text().splitlines()]
+        alerts = sum(1 for u in uplinks if u.get("confirmed"))
+        beats = len(uplinks) - alerts
+        assert alerts > 10, done.stdout  # the ignition inside the grid was detected
+        wait_until(lambda: _count(influx_server.port, "alert", db) == alerts, 30, f"{alerts} alerts stored")
+        wait_until(lambda: _count(influx_server.port, "heartbeat", db) == beats, 30, f"{beats} heartbeats stored")
+        rejected = dict(gateway.source.lorawan.rejected)
+        duplicates = gateway.ingest.duplicates
+    assert rejected == {} and duplicates == 0
+    nodes = {r["node"] for r in influxql(influx_server.port, "SELECT seq, node FROM alert", db)}
+    assert nodes <= {d["node"] for d in json.loads(registry.read_text())["devices"]}
