@@ -10,7 +10,7 @@ the backoff after a failed attempt has passed. Runs on MicroPython and CPython.
 """
 
 from edge_node.core import schema
-from edge_node.core.features import GAS_SIGN_RESISTANCE, FeatureState, gas_index_q8
+from edge_node.core.features import GAS_SIGN_RESISTANCE, gas_index_q8
 from edge_node.outbox import KIND_ALERT, KIND_HEARTBEAT, Outbox
 from edge_node.persist import load_state, next_seq, pack_state
 
@@ -65,16 +65,14 @@ class WakeCycle:
             outbox.restore(state.outbox)
         except ValueError:
             outbox = Outbox(cfg.queue_capacity)
-        self.pipeline.features = FeatureState.from_list(state.features)
-        self.pipeline.detector.restore(state.detector)
+        self.pipeline.restore_lists(state.features, state.detector)
         new_alert = self._sense_and_decide(state, outbox, report, start_ms)
         if state.retry_after_ms - start_ms > cfg.heartbeat_interval_s * 1000:
             state.retry_after_ms = 0  # the clock went backwards (RTC reset, NTP fix): retry now
         if len(outbox) and (new_alert or start_ms >= state.retry_after_ms):
             report.radio_used = True
             self._flush(outbox, state, report, start_ms)
-        state.features = self.pipeline.features.to_list()
-        state.detector = self.pipeline.detector.to_list()
+        state.features, state.detector = self.pipeline.to_lists()
         state.outbox = outbox.to_list()
         report.queued = len(outbox)
         self._save(state, outbox)
@@ -95,22 +93,25 @@ class WakeCycle:
         dt_s = cfg.sample_interval_s
         if state.last_sample_ms >= 0:
             dt_s = (now_ms - state.last_sample_ms) // 1000
-        alert, score, feats = self.pipeline.step(now_ms, dt_s, temp_cc, rh_cp, gas_q8)
+        alert, score, feats = self.pipeline.step(now_ms, dt_s, temp_cc, rh_cp, gas_q8)  # alert: its level, 0 = none
+        flt = self.pipeline.faults
         state.last_sample_ms = now_ms
         report.alert, report.score, report.features = alert, score, feats
         queued_alert = False
         try:
             if alert:
+                bad_gas = flt & schema.FAULT_GAS
                 outbox.push(KIND_ALERT, schema.encode_alert(
-                    cfg.node, next_seq(state, self.seq_store), now_ms, score, self.pipeline.scorer.threshold,
-                    temp_cc, rh_cp, gas_ohm, gas_q8, bat_mv))
+                    cfg.node, next_seq(state, self.seq_store), now_ms, score, self.pipeline.threshold(),
+                    None if flt & schema.FAULT_TEMP else temp_cc, None if flt & schema.FAULT_RH else rh_cp,
+                    None if bad_gas else gas_ohm, None if bad_gas else gas_q8, bat_mv, lvl=alert, flt=flt))
                 queued_alert = True
             if self._heartbeat_due(state, now_ms):
                 state.last_heartbeat_ms = now_ms
                 report.heartbeat = True
                 outbox.push(KIND_HEARTBEAT, schema.encode_heartbeat(
                     cfg.node, next_seq(state, self.seq_store), now_ms, bat_mv, temp_cc, rh_cp, gas_q8,
-                    len(outbox), cfg.lat_e6, cfg.lon_e6))
+                    len(outbox), cfg.lat_e6, cfg.lon_e6, flt=flt))
         except schema.SchemaError as exc:
             # A reading outside the wire schema (a glitching sensor): report it, keep the node alive.
             report.error = "schema: " + str(exc)

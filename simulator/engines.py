@@ -3,20 +3,28 @@
 ReferenceEngine keeps one real `edge_node.core` NodePipeline per node: the
 code the nodes flash, slow but unquestionable. FleetEngine runs the same
 integer arithmetic on numpy int64 arrays for all nodes at once; on the same
-readings it gives the same scores and alerts (tested), so large forests use it.
-Both take readings as int64 arrays and a mask of nodes that are alive.
+readings it gives the same scores, alert levels, fault bits and thresholds
+(tested), so large forests use it. Both take readings as int64 arrays and a
+mask of nodes that are alive; `step` returns (levels, scores): level 0 is no
+alert, else schema.LEVEL_SUSPECT or LEVEL_FIRE. After a step, `faults` holds
+each node's schema.FAULT_* bits and `thresholds` the threshold each node uses.
 """
 
 import numpy as np
 
 from edge_node.core.detector import wet_air
+from edge_node.core.schema import FAULT_GAS, FAULT_RH, FAULT_TEMP
 from edge_node.core.pipeline import NodePipeline, default_pipeline
 from edge_node.core.scoring import Int8Autoencoder, RiseRule
 from simulator.fixed_point import (
     FleetAutoencoder,
+    FleetCalibration,
     FleetDetector,
+    FleetFaults,
     FleetFeatures,
+    FleetHeater,
     FleetRiseRule,
+    fire_persist_s,
 )
 
 ENGINES = ("fleet", "reference")
@@ -28,18 +36,23 @@ class ReferenceEngine:
     def __init__(self, n_nodes: int, make_pipeline=default_pipeline) -> None:
         self.pipelines: list[NodePipeline] = [make_pipeline() for _ in range(n_nodes)]
         self.threshold = self.pipelines[0].detector.threshold if n_nodes else 0
+        self.faults = np.zeros(n_nodes, dtype=np.int64)
+        self.thresholds = np.full(n_nodes, self.threshold, dtype=np.int64)
 
     def step(self, t_ms: np.ndarray, dt_s: int, temp_cc: np.ndarray, rh_cp: np.ndarray, gas_q8: np.ndarray,
              active: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         n = len(self.pipelines)
-        alerts = np.zeros(n, dtype=bool)
+        levels = np.zeros(n, dtype=np.int64)
         scores = np.zeros(n, dtype=np.int64)
+        self.faults = np.zeros(n, dtype=np.int64)
         for i in np.flatnonzero(active).tolist():
-            alert, score, _ = self.pipelines[i].step(int(t_ms[i]), dt_s, int(temp_cc[i]), int(rh_cp[i]),
-                                                     int(gas_q8[i]))
-            alerts[i] = alert
+            pipeline = self.pipelines[i]
+            level, score, _ = pipeline.step(int(t_ms[i]), dt_s, int(temp_cc[i]), int(rh_cp[i]), int(gas_q8[i]))
+            levels[i] = level
             scores[i] = score
-        return alerts, scores
+            self.faults[i] = pipeline.faults
+            self.thresholds[i] = pipeline.threshold()
+        return levels, scores
 
 
 class FleetEngine:
@@ -56,15 +69,28 @@ class FleetEngine:
         else:
             raise TypeError(f"fleet engine has no numpy version of scorer {type(scorer).__name__}")
         self.features = FleetFeatures(n_nodes)
+        self.sensor_faults = FleetFaults(n_nodes)
+        self.heater = FleetHeater(n_nodes)
+        self.calibration = FleetCalibration(template.detector.threshold, n_nodes)
         self.detector = FleetDetector(template.detector, n_nodes)
         self.threshold = template.detector.threshold
+        self.faults = np.zeros(n_nodes, dtype=np.int64)
+        self.thresholds = self.detector.threshold
 
     def step(self, t_ms: np.ndarray, dt_s: int, temp_cc: np.ndarray, rh_cp: np.ndarray, gas_q8: np.ndarray,
              active: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        feats = self.features.update(temp_cc, rh_cp, gas_q8, dt_s, ~self.detector.anomalous, active)
+        faults = self.sensor_faults.update(temp_cc, rh_cp, gas_q8, active)
+        self.faults = faults
+        hold = faults & (FAULT_TEMP | FAULT_RH | FAULT_GAS)
+        first = ~self.features.started.any(axis=0)
+        hold = hold | np.where(self.heater.update(dt_s, first, active), FAULT_GAS, 0)
+        feats = self.features.update(temp_cc, rh_cp, gas_q8, dt_s, ~self.detector.anomalous, active, hold)
         scores = np.where(active, self.scorer.score(feats), 0)
         evidence = np.where(wet_air(feats), 0, scores)
-        return self.detector.update(evidence, t_ms, active), scores
+        self.detector.threshold = self.calibration.update(evidence, dt_s, self.detector.anomalous, active)
+        self.thresholds = self.detector.threshold
+        levels = self.detector.update(evidence, t_ms, active, fire_persist_s(feats, faults))
+        return levels, scores
 
 
 def make_engine(name: str, n_nodes: int, make_pipeline=default_pipeline):

@@ -8,7 +8,25 @@ products must stay inside int64, which the core's value ranges guarantee.
 
 import numpy as np
 
+from edge_node.core.calibration import HIGH_MUL, LEARN_S, LOW_DIV, MARGIN, QUANTILE_UP
+from edge_node.core.detector import (
+    FIRE_PERSIST_S,
+    GAS_ALONE_PERSIST_S,
+    HEAT_ALONE_PERSIST_S,
+    STRONGER_FACTOR,
+    gas_evidence,
+    heat_evidence,
+)
+from edge_node.core.faults import (
+    GAS_DEAD_Q8,
+    RH_SATURATED_CP,
+    STUCK_READINGS,
+    TEMP_RAIL_HIGH_CC,
+    TEMP_RAIL_LOW_CC,
+)
 from edge_node.core.features import _EMA_FRAC_BITS, TAU_FAST_S, TAU_MID_S, TAU_SLOW_S
+from edge_node.core.heater import GAP_FACTOR, GAP_SLACK_S, SETTLE_READINGS
+from edge_node.core.schema import FAULT_GAS, FAULT_RH, FAULT_TEMP, LEVEL_FIRE, LEVEL_SUSPECT
 
 _TAUS_S = (TAU_FAST_S, TAU_MID_S, TAU_SLOW_S)
 
@@ -52,23 +70,25 @@ class FleetFeatures:
 
     def __init__(self, n: int) -> None:
         self.ema = np.zeros((9, n), dtype=np.int64)
-        self.started = np.zeros(n, dtype=bool)
+        self.started = np.zeros((3, n), dtype=bool)  # channel c has had its first unheld reading
 
-    def update(self, temp_cc, rh_cp, gas_q8, dt_s: int, adapt_slow: np.ndarray, active: np.ndarray) -> np.ndarray:
-        """Return features (6, N); nodes not `active` keep their state untouched."""
+    def update(self, temp_cc, rh_cp, gas_q8, dt_s: int, adapt_slow: np.ndarray, active: np.ndarray,
+               hold: np.ndarray | None = None) -> np.ndarray:
+        """Return features (6, N); nodes not `active` keep their state untouched, held channels
+        (hold bit c, as FeatureState) keep theirs and give 0 features."""
         xs = (np.asarray(temp_cc, np.int64), np.asarray(rh_cp, np.int64), np.asarray(gas_q8, np.int64))
-        fresh = active & ~self.started
-        if fresh.any():
-            for c in range(3):
-                self.ema[3 * c:3 * c + 3, fresh] = xs[c][fresh] << _EMA_FRAC_BITS
-            self.started |= fresh
         dt_s = max(dt_s, 1)
-        # None: every node updates (the usual case), skipping the masked select
-        everyone = None if active.all() else active
-        slow = active & adapt_slow
-        everyone_slow = None if slow.all() else slow
-        out = np.empty((6, self.ema.shape[1]), dtype=np.int64)
+        out = np.zeros((6, self.ema.shape[1]), dtype=np.int64)
         for c in range(3):
+            live = active if hold is None else active & ((hold >> c) & 1 == 0)
+            fresh = live & ~self.started[c]
+            if fresh.any():
+                self.ema[3 * c:3 * c + 3, fresh] = xs[c][fresh] << _EMA_FRAC_BITS
+                self.started[c] |= fresh
+            # None: every node updates (the usual case), skipping the masked select
+            everyone = None if live.all() else live
+            slow = live & adapt_slow
+            everyone_slow = None if slow.all() else slow
             target = xs[c] << _EMA_FRAC_BITS
             for j, tau in enumerate(_TAUS_S):
                 k = 3 * c + j
@@ -79,8 +99,8 @@ class FleetFeatures:
                     self.ema[k] = new
                 else:
                     self.ema[k] = np.where(mask, new, self.ema[k])
-            out[2 * c] = (self.ema[3 * c] - self.ema[3 * c + 2]) >> _EMA_FRAC_BITS
-            out[2 * c + 1] = (self.ema[3 * c] - self.ema[3 * c + 1]) >> _EMA_FRAC_BITS
+            out[2 * c] = np.where(live, (self.ema[3 * c] - self.ema[3 * c + 2]) >> _EMA_FRAC_BITS, 0)
+            out[2 * c + 1] = np.where(live, (self.ema[3 * c] - self.ema[3 * c + 1]) >> _EMA_FRAC_BITS, 0)
         return out
 
 
@@ -201,23 +221,119 @@ class FleetAutoencoder:
         return np.einsum("ij,ij->j", d, d).astype(np.int64)
 
 
+def _popcount(window: np.ndarray, n_bits: int) -> np.ndarray:
+    """Set bits among the low n_bits (np.bitwise_count needs numpy 2; pyproject allows 1.26)."""
+    hits = np.zeros_like(window)
+    for b in range(n_bits):
+        hits += (window >> b) & 1
+    return hits
+
+
 class FleetDetector:
+    """detector.Detector for N nodes; update returns each node's alert level (0: none)."""
+
     def __init__(self, detector, n: int) -> None:
-        self.threshold = detector.threshold
+        self.threshold = np.full(n, detector.threshold, dtype=np.int64)
         self.k = detector.k
+        self.n_bits = detector.n
         self.mask = (1 << detector.n) - 1
         self.cooldown_ms = detector.cooldown_ms
         self.window = np.zeros(n, dtype=np.int64)
         self.last_alert_ms = np.full(n, -1, dtype=np.int64)
         self.anomalous = np.zeros(n, dtype=bool)
+        self.since_ms = np.full(n, -1, dtype=np.int64)
+        self.last_level = np.zeros(n, dtype=np.int64)
+        self.last_score = np.zeros(n, dtype=np.int64)
 
-    def update(self, score: np.ndarray, t_ms: np.ndarray, active: np.ndarray) -> np.ndarray:
+    def update(self, score: np.ndarray, t_ms: np.ndarray, active: np.ndarray, signature_s: np.ndarray) -> np.ndarray:
         over = (score > self.threshold).astype(np.int64)
         window = ((self.window << 1) | over) & self.mask
-        anomalous = np.bitwise_count(window) >= self.k
-        cooling = (self.last_alert_ms >= 0) & (t_ms - self.last_alert_ms < self.cooldown_ms)
-        alert = active & anomalous & ~cooling
+        anomalous = _popcount(window, self.n_bits) >= self.k
+        since = np.where(anomalous, np.where(self.since_ms < 0, t_ms, self.since_ms), -1)
+        fire = (signature_s >= 0) & (t_ms - since >= signature_s * 1000)
+        level = np.where(anomalous, np.where(fire, LEVEL_FIRE, LEVEL_SUSPECT), 0)
+        muted = ((self.last_alert_ms >= 0) & (t_ms - self.last_alert_ms < self.cooldown_ms)
+                 & (level <= self.last_level) & (score < STRONGER_FACTOR * self.last_score))
+        alert = active & anomalous & ~muted
         self.window = np.where(active, window, self.window)
         self.anomalous = np.where(active, anomalous, self.anomalous)
+        self.since_ms = np.where(active, since, self.since_ms)
         self.last_alert_ms = np.where(alert, t_ms, self.last_alert_ms)
-        return alert
+        self.last_level = np.where(alert, level, self.last_level)
+        self.last_score = np.where(alert, score, self.last_score)
+        return np.where(alert, level, 0)
+
+
+def fire_persist_s(feats: np.ndarray, faults: np.ndarray) -> np.ndarray:
+    """detector.fire_persist_s for (6, N) features."""
+    gas = gas_evidence(feats)
+    heat = heat_evidence(feats)
+    return np.where(gas & heat, FIRE_PERSIST_S,
+                    np.where(gas, GAS_ALONE_PERSIST_S,
+                             np.where(heat & ((faults & FAULT_GAS) != 0), HEAT_ALONE_PERSIST_S, -1)))
+
+
+class FleetFaults:
+    """faults.SensorFaults for N nodes."""
+
+    def __init__(self, n: int) -> None:
+        self.last = np.zeros((3, n), dtype=np.int64)
+        self.repeats = np.zeros((3, n), dtype=np.int64)
+
+    def update(self, temp_cc, rh_cp, gas_q8, active: np.ndarray) -> np.ndarray:
+        xs = np.stack([np.asarray(temp_cc, np.int64), np.asarray(rh_cp, np.int64), np.asarray(gas_q8, np.int64)])
+        same = xs == self.last
+        repeats = np.where(same, np.minimum(self.repeats + 1, STUCK_READINGS), 0)
+        self.repeats = np.where(active, repeats, self.repeats)
+        self.last = np.where(active, xs, self.last)
+        stuck = self.repeats >= STUCK_READINGS
+        t, rh, g = xs
+        bits = np.where((t <= TEMP_RAIL_LOW_CC) | (t >= TEMP_RAIL_HIGH_CC) | stuck[0], FAULT_TEMP, 0)
+        bits |= np.where((rh <= 0) | (rh > RH_SATURATED_CP) | (stuck[1] & (rh != RH_SATURATED_CP)), FAULT_RH, 0)
+        bits |= np.where(((g > -GAS_DEAD_Q8) & (g < GAS_DEAD_Q8)) | (stuck[0] & stuck[2]), FAULT_GAS, 0)
+        return np.where(active, bits, 0)
+
+
+class FleetHeater:
+    """heater.HeaterSettle for N nodes (one dt for the whole fleet per step)."""
+
+    def __init__(self, n: int) -> None:
+        self.usual_dt_s = np.zeros(n, dtype=np.int64)
+        self.settle_left = np.full(n, SETTLE_READINGS, dtype=np.int64)
+
+    def update(self, dt_s: int, first: np.ndarray, active: np.ndarray) -> np.ndarray:
+        dt = max(dt_s, 1)
+        usual = self.usual_dt_s
+        learn = active & ~first
+        gap = learn & (usual > 0) & (dt > GAP_FACTOR * usual + GAP_SLACK_S)
+        settle = np.where(gap, SETTLE_READINGS, self.settle_left)
+        new_usual = np.where((usual == 0) | (dt < usual), dt, usual + (dt - usual + 15) // 16)
+        self.usual_dt_s = np.where(learn, new_usual, usual)
+        held = active & (settle > 0)
+        self.settle_left = np.where(held, settle - 1, np.where(active, settle, self.settle_left))
+        return held
+
+
+class FleetCalibration:
+    """calibration.SelfCalibration for N nodes."""
+
+    def __init__(self, factory_threshold: int, n: int) -> None:
+        self.factory = factory_threshold
+        self.learned_s = np.zeros(n, dtype=np.int64)
+        self.quantile = np.full(n, factory_threshold // 4, dtype=np.int64)
+        self.threshold = np.full(n, factory_threshold, dtype=np.int64)
+
+    def update(self, score: np.ndarray, dt_s: int, anomalous: np.ndarray, active: np.ndarray) -> np.ndarray:
+        learning = active & (self.learned_s < LEARN_S)
+        if not learning.any():
+            return self.threshold
+        q = self.quantile
+        step = (q >> 8) + 1
+        quiet = learning & ~anomalous
+        q = np.where(quiet & (score > q), q + QUANTILE_UP * step, np.where(quiet & (score <= q) & (q > step), q - step, q))
+        self.quantile = q
+        self.learned_s = np.where(learning, self.learned_s + max(dt_s, 1), self.learned_s)
+        done = learning & (self.learned_s >= LEARN_S)
+        low, high = self.factory // LOW_DIV, self.factory * HIGH_MUL
+        self.threshold = np.where(done, np.clip(MARGIN * q, low, high), self.threshold)
+        return self.threshold

@@ -32,10 +32,10 @@ CAUSES = ("fire", "sensor_fault", "nuisance", "rain", "other")
 
 
 class AlertRecord:
-    __slots__ = ("cause", "delivered_ms", "fault", "ignition", "node", "score", "seq", "t_ms")
+    __slots__ = ("cause", "delivered_ms", "fault", "ignition", "level", "node", "score", "seq", "t_ms")
 
     def __init__(self, node: str, seq: int, t_ms: int, score: int, ignition: int, fault: str,
-                 cause: str = "other") -> None:
+                 cause: str = "other", level: int = 2) -> None:
         self.node = node
         self.seq = seq
         self.t_ms = t_ms
@@ -43,6 +43,7 @@ class AlertRecord:
         self.ignition = ignition  # index of the fire the node was smelling, -1 for a false alert
         self.fault = fault        # the node's sensor fault at alert time ("none" when healthy)
         self.cause = cause        # what the simulator knows set it off, one of CAUSES
+        self.level = level        # schema.LEVEL_SUSPECT or LEVEL_FIRE
         self.delivered_ms: int | None = None  # when a gateway received it; None: lost on the radio
 
 
@@ -75,7 +76,7 @@ class ScenarioResult:
     def alerts(self) -> list[tuple[str, int, int]]:
         return [(a.node, a.seq, a.t_ms) for a in self.alert_records]
 
-    def detection_latency_s(self, at_gateway: bool = False) -> dict[int, float | None]:
+    def detection_latency_s(self, at_gateway: bool = False, min_level: int = 0) -> dict[int, float | None]:
         """Seconds from each ignition to the first alert about it (None: never detected).
 
         Node side by default (the alert's event time); at_gateway=True: the first such alert a
@@ -86,7 +87,7 @@ class ScenarioResult:
             times: list[int] = []
             for a in self.alert_records:
                 when = a.delivered_ms if at_gateway else a.t_ms
-                if a.ignition == ign.index and when is not None:
+                if a.ignition == ign.index and when is not None and a.level >= min_level:
                     times.append(when)
             out[ign.index] = (min(times) - ign.time_ms) / 1000.0 if times else None
         return out
@@ -107,6 +108,9 @@ class ScenarioResult:
         detected = [v for v in latency.values() if v is not None]
         false = self.false_alerts()
         healthy_false = [a for a in false if a.fault == "none"]
+        fire_latency = self.detection_latency_s(min_level=2)  # schema.LEVEL_FIRE
+        fire_detected = [v for v in fire_latency.values() if v is not None]
+        healthy_false_fire = [a for a in healthy_false if a.level >= 2]
         return {
             "engine": self.engine,
             "scorer": self.scorer,
@@ -132,6 +136,12 @@ class ScenarioResult:
             "false_alerts_per_node_month": self.false_alerts_per_node_month(),
             "false_alerts_per_node_month_healthy": (len(healthy_false) / self.node_months()
                                                     if self.node_months() > 0 else math.nan),
+            "detected_at_fire_level": len(fire_detected),
+            "fire_level_latency_s_median": float(np.median(fire_detected)) if fire_detected else None,
+            "false_fire_alerts_healthy_nodes": len(healthy_false_fire),
+            "false_fire_alerts_per_node_month_healthy": (len(healthy_false_fire) / self.node_months()
+                                                         if self.node_months() > 0 else math.nan),
+            "false_fire_alerts_on_faulty_sensors": sum(1 for a in false if a.fault != "none" and a.level >= 2),
             "heartbeats": self.heartbeats,
             "messages_published": self.messages_published,
             "dead_nodes": {reason: sum(1 for _, r in self.dead_nodes.values() if r == reason)

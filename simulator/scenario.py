@@ -200,16 +200,17 @@ def run_scenario(config: ScenarioConfig, publish: Publish | None = None,
                               for edge in (start, end))
             before = len(result.alert_records)
             _record_alerts(result, alerting, t_ms, seq, scores, exposure_fire, last_exposed_ms, fault_kind,
-                           fault_at_s <= t_s, last_nuisance_ms, rain_change, first_true_alert_ms)
+                           fault_at_s <= t_s, last_nuisance_ms, rain_change, first_true_alert_ms, alerts)
             for record in result.alert_records[before:]:
                 records_by_key[(record.node, record.seq)] = record
-            threshold = int(engine.threshold)
             items = [(topics["alert"][i], schema.encode_alert,
-                      (ids[i], s, t, sc, threshold, tc, rh, g, gq, mv), False)
-                     for i, s, t, sc, tc, rh, g, gq, mv in zip(
+                      (ids[i], s, t, sc, thr) + _alert_readings(f, tc, rh, g, gq) + (mv, lv, SIM_BOOT, f), False)
+                     for i, s, t, sc, thr, tc, rh, g, gq, mv, lv, f in zip(
                          alerting.tolist(), seq[alerting].tolist(), t_ms[alerting].tolist(),
-                         scores[alerting].tolist(), temp_cc[alerting].tolist(), rh_cp[alerting].tolist(),
-                         gas_ohm[alerting].tolist(), gas_q8[alerting].tolist(), ledger.voltage_mv(alerting).tolist())]
+                         scores[alerting].tolist(), engine.thresholds[alerting].tolist(),
+                         temp_cc[alerting].tolist(), rh_cp[alerting].tolist(),
+                         gas_ohm[alerting].tolist(), gas_q8[alerting].tolist(), ledger.voltage_mv(alerting).tolist(),
+                         alerts[alerting].tolist(), engine.faults[alerting].tolist())]
             seq[alerting] += 1
             ledger.messages(alerting)
             link.send(t_ms[alerting], alerting, items)
@@ -243,10 +244,20 @@ def run_scenario(config: ScenarioConfig, publish: Publish | None = None,
     return result
 
 
+SIM_BOOT = 1  # simulated nodes boot once, at the start of the run
+
+
+def _alert_readings(faults: int, temp_cc: int, rh_cp: int, gas: int, gas_q8: int) -> tuple:
+    """The readings an alert carries: a faulty channel's are left out (its bit is in `flt`)."""
+    bad_gas = faults & schema.FAULT_GAS
+    return (None if faults & schema.FAULT_TEMP else temp_cc, None if faults & schema.FAULT_RH else rh_cp,
+            None if bad_gas else gas, None if bad_gas else gas_q8)
+
+
 def _record_alerts(result: ScenarioResult, alerting: np.ndarray, t_ms: np.ndarray, seq: np.ndarray,
                    scores: np.ndarray, exposure_fire: np.ndarray, last_exposed_ms: np.ndarray, fault_kind: np.ndarray,
                    failed: np.ndarray, last_nuisance_ms: np.ndarray, rain_change: bool,
-                   first_true_alert_ms: dict[int, int]) -> None:
+                   first_true_alert_ms: dict[int, int], levels: np.ndarray) -> None:
     """Keep each alert with its ground truth: the fire the node smelt in the last 30 min (or -1),
     and for false alerts the likeliest cause the simulator knows of."""
     for i in alerting.tolist():
@@ -263,7 +274,8 @@ def _record_alerts(result: ScenarioResult, alerting: np.ndarray, t_ms: np.ndarra
             cause = "nuisance"
         else:
             cause = "rain" if rain_change else "other"
-        result.alert_records.append(AlertRecord(node, int(seq[i]), t_i, int(scores[i]), true_fire, fault, cause))
+        result.alert_records.append(AlertRecord(node, int(seq[i]), t_i, int(scores[i]), true_fire, fault, cause,
+                                                int(levels[i])))
         result.first_alert_ms.setdefault(node, t_i)
 
 

@@ -1,14 +1,30 @@
-"""Alert decision: score over threshold in k of the last n samples, then a cooldown.
+"""Alert decision: score over threshold in k of the last n samples gives an alert level, then a cooldown
+that never mutes news.
 
-Debounce keeps one noisy sample from waking the radio; the cooldown keeps a
-burning area from flooding the network with repeats of the same news.
+Levels (schema.LEVEL_*): SUSPECT as soon as the debounced score is over threshold;
+FIRE only when the anomaly has lasted FIRE_PERSIST_S and the channels agree
+(`fire_signature`): a short puff of perfume, a lighter or a passing exhaust stays
+at most suspect, a fire persists and shows in more than one way.
+The cooldown keeps a burning area from flooding the network with repeats of the
+same news, but it never holds back a change in the news: an escalation from
+suspect to fire always goes out, and so does a score at least STRONGER_FACTOR x
+the last alert's (a growing fire is heard, at a cost of one message per doubling).
 Wet air is no evidence of fire, however unusual it is (see `wet_air`).
 """
+
+from edge_node.core.schema import FAULT_GAS, LEVEL_FIRE, LEVEL_SUSPECT
 
 # Relative humidity this far above the node's own slow baseline (centi-%RH), while the air is
 # not warming, means rain, fog or dew. Smoke can wet the air too (the real smoke set's fire event
 # reaches +25 %RH as it starts), but then the air warms; a rain shower cools it.
 WET_AIR_RH_LEVEL_CP = 2500
+
+FIRE_PERSIST_S = 180      # an anomaly must have lasted this long to be called fire
+GAS_ALONE_PERSIST_S = 900  # smoke without heat (a far fire) must last longer than any passing exhaust
+HEAT_ALONE_PERSIST_S = 600  # heat alone counts only when the gas channel cannot speak (faulty)
+GAS_EVIDENCE_Q8 = 64       # gas index 1/4 doubling over the node's baseline (resistance -16 %)
+HEAT_EVIDENCE_CC = 150     # 1.5 degC over the node's baseline ...
+STRONGER_FACTOR = 2
 
 
 def wet_air(features):
@@ -19,6 +35,16 @@ def wet_air(features):
     """
     rh_level_cp, temp_trend_cc = features[2], features[1]  # see features.FEATURE_NAMES
     return (rh_level_cp > WET_AIR_RH_LEVEL_CP) & (temp_trend_cc <= 0)
+
+
+def gas_evidence(features):
+    """The gas index is well above the node's baseline (works on lists and fleet arrays)."""
+    return features[4] > GAS_EVIDENCE_Q8
+
+
+def heat_evidence(features):
+    """Warmer than usual and not cooling: the heat of a fire, or a sun fleck."""
+    return (features[0] > HEAT_EVIDENCE_CC) & (features[1] >= 0)
 
 
 class Detector:
@@ -34,9 +60,16 @@ class Detector:
         self.window = 0  # bit i set: the sample i steps ago was over threshold
         self.last_alert_ms = -1
         self.anomalous = False
+        self.since_ms = -1      # when the current anomaly began (-1: none going on)
+        self.last_level = 0     # level and score of the last alert sent
+        self.last_score = 0
 
-    def update(self, score: int, t_ms: int) -> bool:
-        """Feed one score at event time t_ms; True when this sample raises an alert."""
+    def update(self, score: int, t_ms: int, signature_s: int = -1) -> int:
+        """Feed one score at event time t_ms; return the level of the alert this sample raises (0: none).
+
+        signature_s: how long the anomaly must have lasted for this sample's channel evidence
+        to count as fire (see fire_persist_s); -1: this sample shows no fire signature.
+        """
         over = 1 if score > self.threshold else 0
         self.window = ((self.window << 1) | over) & ((1 << self.n) - 1)
         hits = 0
@@ -46,16 +79,47 @@ class Detector:
             bits >>= 1
         self.anomalous = hits >= self.k
         if not self.anomalous:
-            return False
-        if self.last_alert_ms >= 0 and t_ms - self.last_alert_ms < self.cooldown_ms:
-            return False
+            self.since_ms = -1
+            return 0
+        if self.since_ms < 0:
+            self.since_ms = t_ms
+        level = LEVEL_SUSPECT
+        if signature_s >= 0 and t_ms - self.since_ms >= signature_s * 1000:
+            level = LEVEL_FIRE
+        if (self.last_alert_ms >= 0 and t_ms - self.last_alert_ms < self.cooldown_ms
+                and level <= self.last_level and score < STRONGER_FACTOR * self.last_score):
+            return 0
         self.last_alert_ms = t_ms
-        return True
+        self.last_level = level
+        self.last_score = score
+        return level
 
     def to_list(self) -> list:
-        return [self.window, self.last_alert_ms, 1 if self.anomalous else 0]
+        return [self.window, self.last_alert_ms, 1 if self.anomalous else 0, self.since_ms,
+                self.last_level, self.last_score]
 
     def restore(self, values) -> None:
-        if len(values) == 3:
+        if len(values) in (3, 6):
             self.window, self.last_alert_ms = values[0], values[1]
             self.anomalous = bool(values[2])
+        if len(values) == 6:
+            self.since_ms, self.last_level, self.last_score = values[3], values[4], values[5]
+
+
+def fire_persist_s(features, faults: int) -> int:
+    """How long an anomaly showing these features must last to be fire; -1: never (no signature).
+
+    Gas and heat together: FIRE_PERSIST_S. Gas alone (a far fire's smoke, or an exhaust
+    plume): GAS_ALONE_PERSIST_S. Heat alone (a sun fleck, or a fire next to a node whose
+    gas channel is faulty): only when the gas channel is faulty, HEAT_ALONE_PERSIST_S.
+    """
+    gas = gas_evidence(features)
+    heat = heat_evidence(features)
+    if gas and heat:
+        return FIRE_PERSIST_S
+    if gas:
+        return GAS_ALONE_PERSIST_S
+    if heat and faults & FAULT_GAS:
+        return HEAT_ALONE_PERSIST_S
+    return -1
+

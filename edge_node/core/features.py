@@ -63,35 +63,48 @@ def _ema_step(ema: int, x: int, dt_s: int, tau_s: int) -> int:
 
 
 class FeatureState:
-    """Per-node feature memory: nine integers, small enough for RTC memory."""
+    """Per-node feature memory: nine EMAs and a bitmask of started channels, small enough for RTC memory."""
 
     def __init__(self) -> None:
-        self.ema = None  # type: list | None  # [fast, mid, slow] x [temp, rh, gas], Q8
+        self.ema = [0] * 9  # [fast, mid, slow] x [temp, rh, gas], Q8
+        self.started = 0    # bit c: channel c has had its first (unheld) reading
 
     def to_list(self) -> list:
-        return list(self.ema) if self.ema is not None else []
+        return self.ema + [self.started] if self.started else []
 
     @classmethod
     def from_list(cls, values) -> "FeatureState":
         state = cls()
-        state.ema = list(values) if len(values) == 9 else None
+        if len(values) in (9, 10):
+            state.ema = list(values[:9])
+            state.started = values[9] if len(values) == 10 else 7
         return state
 
-    def update(self, temp_cc: int, rh_cp: int, gas_q8: int, dt_s: int, adapt_slow: bool = True) -> list:
+    def update(self, temp_cc: int, rh_cp: int, gas_q8: int, dt_s: int, adapt_slow: bool = True,
+               hold: int = 0) -> list:
         """Feed one reading and return the six features.
 
         adapt_slow=False freezes the slow baseline (the caller passes False while
         the detector sees an anomaly, so a fire does not become the new normal).
+        hold: bit c set (c = 0 temp, 1 rh, 2 gas) leaves channel c out of this reading:
+        its averages keep their value and its two features are 0 (a faulty channel,
+        or a gas heater still settling after a gap; see faults.py and heater.py).
         """
         xs = (temp_cc, rh_cp, gas_q8)
-        if self.ema is None:
-            self.ema = [x << _EMA_FRAC_BITS for x in xs for _ in range(3)]
         if dt_s < 1:
             dt_s = 1
         ema = self.ema
         out = []
         for c in range(3):
             k = 3 * c
+            bit = 1 << c
+            if hold & bit:
+                out.append(0)
+                out.append(0)
+                continue
+            if not self.started & bit:
+                ema[k] = ema[k + 1] = ema[k + 2] = xs[c] << _EMA_FRAC_BITS
+                self.started |= bit
             ema[k] = _ema_step(ema[k], xs[c], dt_s, TAU_FAST_S)
             ema[k + 1] = _ema_step(ema[k + 1], xs[c], dt_s, TAU_MID_S)
             if adapt_slow:

@@ -1,8 +1,20 @@
-"""One node's thinking, per reading: features -> score -> detector decision."""
+"""One node's thinking, per reading: fault checks -> features -> score -> self-calibrated detector -> level.
 
-from edge_node.core.detector import Detector, wet_air
+`step` returns (level, score, features): level 0 is no alert, else schema.LEVEL_SUSPECT or
+LEVEL_FIRE (an int, so `if level:` still reads "an alert"). After each step `faults` holds
+the reading's schema.FAULT_* bits. The whole state is integers in two lists (to_lists /
+restore_lists) so a node keeps it in RTC memory across deep sleep.
+"""
+
+from edge_node.core.calibration import SelfCalibration
+from edge_node.core.detector import Detector, fire_persist_s, wet_air
+from edge_node.core.faults import SensorFaults
 from edge_node.core.features import FeatureState
+from edge_node.core.heater import HeaterSettle
+from edge_node.core.schema import FAULT_GAS, FAULT_RH, FAULT_TEMP
 from edge_node.core.scoring import Int8Autoencoder, RiseRule
+
+HOLD_GAS = 4  # FeatureState hold bit of the gas channel (bit 2)
 
 
 class NodePipeline:
@@ -10,14 +22,48 @@ class NodePipeline:
         self.scorer = scorer
         self.detector = detector
         self.features = FeatureState()
+        self.sensor_faults = SensorFaults()
+        self.heater = HeaterSettle()
+        self.calibration = SelfCalibration(detector.threshold)
+        self.faults = 0
 
     def step(self, t_ms: int, dt_s: int, temp_cc: int, rh_cp: int, gas_q8: int):
-        """Return (alert, score, features) for one reading taken at event time t_ms."""
+        """Return (level, score, features) for one reading taken at event time t_ms."""
+        faults = self.sensor_faults.update(temp_cc, rh_cp, gas_q8)
+        self.faults = faults
+        # schema FAULT_TEMP/RH/GAS are bits 0/1/2, the same as FeatureState's hold bits
+        hold = faults & (FAULT_TEMP | FAULT_RH | FAULT_GAS)
+        if self.heater.update(dt_s, self.features.started == 0):
+            hold |= HOLD_GAS
         feats = self.features.update(temp_cc, rh_cp, gas_q8, dt_s,
-                                     adapt_slow=not self.detector.anomalous)
+                                     adapt_slow=not self.detector.anomalous, hold=hold)
         score = self.scorer.score(feats)
         evidence = 0 if wet_air(feats) else score
-        return self.detector.update(evidence, t_ms), score, feats
+        self.detector.threshold = self.calibration.update(evidence, dt_s, self.detector.anomalous)
+        level = self.detector.update(evidence, t_ms, fire_persist_s(feats, faults))
+        return level, score, feats
+
+    def threshold(self) -> int:
+        """The threshold in force (the factory one until self-calibration has learned)."""
+        return self.detector.threshold
+
+    def to_lists(self) -> tuple:
+        """(features, detector) state lists for RTC memory."""
+        return (self.features.to_list(),
+                [self.detector.to_list(), self.sensor_faults.to_list(), self.heater.to_list(),
+                 self.calibration.to_list()])
+
+    def restore_lists(self, features, detector) -> None:
+        """Restore what to_lists gave; anything malformed starts that part afresh."""
+        self.features = FeatureState.from_list(features)
+        if len(detector) == 4 and all(isinstance(part, list) for part in detector):
+            self.detector.restore(detector[0])
+            self.sensor_faults.restore(detector[1])
+            self.heater.restore(detector[2])
+            self.calibration.restore(detector[3])
+            self.detector.threshold = self.calibration.threshold
+        else:
+            self.detector.restore(detector)
 
 
 def default_pipeline() -> NodePipeline:

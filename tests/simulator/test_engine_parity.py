@@ -94,3 +94,34 @@ def test_fleet_autoencoder_matches_core_on_extreme_features():
         feats = rng.integers(-magnitude, magnitude, (6, 500))
         expected = [model.score([int(v) for v in feats[:, j]]) for j in range(feats.shape[1])]
         assert fleet.score(feats).tolist() == expected, magnitude
+
+
+def test_engines_agree_on_levels_faults_gaps_and_self_calibration():
+    """Varying intervals (gaps that hold the gas heater), dead and stuck channels, and long enough
+    (7 h at 60 s) that every node finishes self-calibration: levels, faults and thresholds match."""
+    rng = np.random.default_rng(12)
+    n_nodes, n_steps = 30, 420
+    temp, rh, gas, active = _readings(rng, n_nodes, n_steps)
+    temp[200:, :4] = -4000                     # dead temperature rail on four nodes
+    gas[100:, 4:8] = 0                         # dead gas heater on four more
+    temp[150:, 8:10], rh[150:, 8:10], gas[150:, 8:10] = temp[150, 8:10], rh[150, 8:10], gas[150, 8:10]  # frozen chip
+    ramp = np.clip(np.arange(n_steps) - 300, 0, None)[:, None]
+    temp[:, 10:16] += 40 * ramp                # slow fires on six nodes: gas with heat
+    gas[:, 10:16] += 25 * ramp
+    make = _random_autoencoder_pipeline(7, threshold=2500)
+    ref, fleet = ReferenceEngine(n_nodes, make), FleetEngine(n_nodes, make)
+    t_s, seen = 0, set()
+    for step in range(n_steps):
+        dt_s = 300 if step % 97 == 50 else 60
+        t_s += dt_s
+        t_ms = np.full(n_nodes, t_s * 1000, dtype=np.int64)
+        l_ref, s_ref = ref.step(t_ms, dt_s, temp[step], rh[step], gas[step], active[step])
+        l_fleet, s_fleet = fleet.step(t_ms, dt_s, temp[step], rh[step], gas[step], active[step])
+        assert np.array_equal(s_ref, s_fleet), f"scores differ at step {step}"
+        assert np.array_equal(l_ref, l_fleet), f"levels differ at step {step}"
+        act = active[step]
+        assert np.array_equal(ref.faults[act], fleet.faults[act]), f"faults differ at step {step}"
+        assert np.array_equal(ref.thresholds, fleet.thresholds), f"thresholds differ at step {step}"
+        seen |= set(l_ref.tolist()) | {("fault", f) for f in ref.faults.tolist()}
+    assert {1, 2, ("fault", 1), ("fault", 4), ("fault", 7)} <= seen, seen
+    assert len(set(ref.thresholds.tolist())) > 1  # nodes calibrated themselves differently
