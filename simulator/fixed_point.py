@@ -328,7 +328,7 @@ class FleetCalibration:
         if not learning.any():
             return self.threshold
         q = self.quantile
-        step = (q >> 8) + 1
+        step = (q >> 10) + 1
         quiet = learning & ~anomalous
         q = np.where(quiet & (score > q), q + QUANTILE_UP * step, np.where(quiet & (score <= q) & (q > step), q - step, q))
         self.quantile = q

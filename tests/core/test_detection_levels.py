@@ -122,11 +122,11 @@ def test_self_calibration_uses_the_factory_threshold_until_learned_then_stays_in
     quiet = calibration.SelfCalibration(1000)
     for i in range(calibration.LEARN_S // 30):
         thr = quiet.update(100 + (i % 100), 30, False)              # scores 100-199: p99 ~ 198
-    assert thr == 1000 // calibration.LOW_DIV                       # 2 x p99 ~ 400 is below the bound
+    assert thr == 1000 // calibration.LOW_DIV                       # 2 x p99 ~ 400: the floor holds
     mid = calibration.SelfCalibration(1000)
     for i in range(calibration.LEARN_S // 30):
-        thr = mid.update(300 + (i % 100), 30, i % 50 == 0)          # p99 of 300-399, anomalies skipped
-    assert 2 * 380 <= thr <= 2 * 420
+        thr = mid.update(600 + (i % 100), 30, i % 50 == 0)          # p99 of 600-699, anomalies skipped
+    assert 2 * 690 <= thr <= 2 * 800  # the estimate dithers between the top score and one up-step above
 
 
 def test_rise_rule_pipeline_reports_levels_too() -> None:
