@@ -38,6 +38,12 @@ DEFAULT_AUTH_DIR = Path(__file__).resolve().parent / "auth"
 TOPIC_PREFIX = "emberwatch/v1"
 GATEWAY_USER = "gateway"
 SIMULATOR_USER = "simulator"
+# LoRaWAN profile (docker compose --profile lorawan, deploy/chirpstack): the network server and its
+# gateway bridge. ChirpStack's integration topics and the bridge's EU868 topics.
+CHIRPSTACK_USER = "chirpstack"
+GATEWAY_BRIDGE_USER = "chirpstack-gateway-bridge"
+CHIRPSTACK_APP_TOPIC = "application"
+LORA_GATEWAY_TOPIC = "eu868/gateway"
 PLACEHOLDER = "change-me"
 PBKDF2_ITERATIONS = 1000
 SALT_BYTES = 12  # what mosquitto_passwd uses
@@ -87,6 +93,15 @@ def acl_for(usernames: list[str]) -> str:
     for name in usernames:
         if name == GATEWAY_USER:
             out += ["", "# The gateway reads every site and node.", f"user {name}", f"topic read {TOPIC_PREFIX}/#"]
+            if CHIRPSTACK_USER in usernames:  # LoRaWAN uplinks in, config downlinks out (gateway/lorawan)
+                out += [f"topic read {CHIRPSTACK_APP_TOPIC}/+/device/+/event/up",
+                        f"topic write {CHIRPSTACK_APP_TOPIC}/+/device/+/command/down"]
+        elif name == CHIRPSTACK_USER:
+            out += ["", "# ChirpStack: its MQTT integration and its EU868 gateway backend.", f"user {name}",
+                    f"topic readwrite {CHIRPSTACK_APP_TOPIC}/#", f"topic readwrite {LORA_GATEWAY_TOPIC}/#"]
+        elif name == GATEWAY_BRIDGE_USER:
+            out += ["", "# ChirpStack Gateway Bridge: packet forwarders' events and commands.", f"user {name}",
+                    f"topic readwrite {LORA_GATEWAY_TOPIC}/#"]
         elif name == SIMULATOR_USER:
             out += ["", "# Demo simulator (docker compose --profile demo): publishes for any node.",
                     f"user {name}", f"topic write {TOPIC_PREFIX}/#"]
@@ -148,6 +163,8 @@ def _init(files: AuthFiles, args: argparse.Namespace) -> int:
     logins = [(GATEWAY_USER, "MQTT_GATEWAY_PASSWORD")]
     if not args.no_simulator:
         logins.append((SIMULATOR_USER, "MQTT_SIMULATOR_PASSWORD"))
+    if args.lorawan:
+        logins += [(CHIRPSTACK_USER, "MQTT_CHIRPSTACK_PASSWORD"), (GATEWAY_BRIDGE_USER, "MQTT_GATEWAY_BRIDGE_PASSWORD")]
     for user, key in logins:
         try:
             check_password(user, env.get(key, ""))
@@ -196,6 +213,8 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("init", help="(re)write the gateway and demo simulator logins from .env")
     p.add_argument("--env-file", default=".env")
     p.add_argument("--no-simulator", action="store_true", help="production: no demo simulator login")
+    p.add_argument("--lorawan", action="store_true",
+                   help="also the ChirpStack and Gateway Bridge logins (docker compose --profile lorawan)")
     p.set_defaults(handler=_init)
     p = sub.add_parser("add-node", help="create or reset the login of one node")
     p.add_argument("site")

@@ -19,6 +19,9 @@ COMPOSE = yaml.safe_load(COMPOSE_TEXT)
 SERVICES = COMPOSE["services"]
 # Services with nothing to probe: the demo simulator's output is the data the dashboards show.
 NO_HEALTHCHECK = {"simulator"}
+# The LoRaWAN profile (deploy/chirpstack); ChirpStack's images ship no shell or HTTP client to probe with.
+LORAWAN_SERVICES = {"chirpstack", "chirpstack-gateway-bridge", "chirpstack-postgres", "chirpstack-redis"}
+NO_HEALTHCHECK |= {"chirpstack", "chirpstack-gateway-bridge"}
 # ${NAME}, ${NAME:-default}, ${NAME:?error}; $$ is a literal dollar.
 VAR_REF = re.compile(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}")
 SECRET_NAME = re.compile(r"PASSWORD|TOKEN|SECRET|_KEY", re.IGNORECASE)
@@ -38,7 +41,7 @@ def env_example() -> tuple[dict[str, str], set[str]]:
 
 
 def test_expected_services_each_with_an_image_or_build() -> None:
-    assert set(SERVICES) == {"mosquitto", "influxdb", "grafana", "gateway", "simulator"}
+    assert set(SERVICES) == {"mosquitto", "influxdb", "grafana", "gateway", "simulator"} | LORAWAN_SERVICES
     for name, svc in SERVICES.items():
         assert "image" in svc or "build" in svc, name
         if "build" in svc:
@@ -60,7 +63,8 @@ def test_depends_on_targets_exist_and_wait_only_on_real_healthchecks() -> None:
         deps = svc.get("depends_on", {})
         for target, spec in (deps.items() if isinstance(deps, dict) else ((d, {}) for d in deps)):
             assert target in SERVICES, f"{name} depends on unknown {target}"
-            assert "profiles" not in SERVICES[target], f"{name} depends on optional {target}"
+            assert SERVICES[target].get("profiles") in (None, svc.get("profiles")), \
+                f"{name} depends on optional {target}"
             if spec.get("condition") == "service_healthy":
                 assert "healthcheck" in SERVICES[target], f"{target} has no healthcheck to wait for"
 
@@ -125,7 +129,8 @@ def test_no_literal_secrets_in_compose() -> None:
 
 def test_simulator_is_demo_only_and_everything_else_always_runs() -> None:
     assert SERVICES["simulator"]["profiles"] == ["demo"]
-    assert [n for n, s in SERVICES.items() if "profiles" in s] == ["simulator"]
+    assert {n for n, s in SERVICES.items() if "profiles" in s} == {"simulator"} | LORAWAN_SERVICES
+    assert all(SERVICES[n]["profiles"] == ["lorawan"] for n in LORAWAN_SERVICES)
 
 
 def _emberwatch_commands(service: dict) -> list[str]:
@@ -145,7 +150,7 @@ def test_services_use_the_emberwatch_cli_commands_that_exist() -> None:
 
 def test_gateway_env_names_are_ones_the_gateway_reads() -> None:
     known = set(re.findall(r"EMBERWATCH_[A-Z0-9_]+", "".join(
-        p.read_text() for p in (ROOT / "gateway").glob("*.py"))))
+        p.read_text() for p in (ROOT / "gateway").rglob("*.py"))))
     used = set(SERVICES["gateway"]["environment"])
     assert used <= known, f"the gateway does not read {used - known}"
 
