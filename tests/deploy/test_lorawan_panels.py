@@ -5,7 +5,6 @@ the radio figures the uplinks carried, and Wi-Fi nodes do not show."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 

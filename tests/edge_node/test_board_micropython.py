@@ -90,3 +90,36 @@ def test_bad_config_sleeps_an_hour_and_logs_every_problem() -> None:
     sleeps, published, _, last_error = _boot({"wifi_ssid": "ap", "node": "bad node"}, boots=1)
     assert sleeps == [3600 * 1000] and published == []
     assert "broker_host is required" in last_error and "node must be 1-32" in last_error
+
+
+LORAWAN_BOOTS = """
+import machine
+from edge_node import board
+_now_ms = board.UnixClock.now_ms
+board.UnixClock.now_ms = lambda self: _now_ms(self) + machine.slept_ms
+for i in range(%(boots)d):
+    try:
+        board.run()
+    except machine.DeepSleep:
+        pass
+print(repr([c for c in machine.modem.commands if not c.startswith('AT+SEND')]))
+print(repr([(p, d, c) for p, d, c, f in machine.modem.uplinks]))
+"""
+
+
+@pytest.mark.slow
+def test_lorawan_node_joins_once_and_sends_codec_frames_through_the_modem() -> None:
+    require_micropython()
+    from edge_node.core import uplink_codec
+
+    cfg = json.loads((ROOT / "edge_node" / "config.lorawan.example.json").read_text())
+    cfg.update({"site": "testsite", "node": "lora1", "heartbeat_interval_s": cfg["sample_interval_s"] * 2})
+    files = _board_files(cfg)
+    files.update(helper_files("rak3172_standin"))
+    lines = run_on_micropython(LORAWAN_BOOTS % {"boots": 3}, files)
+    commands, uplinks = (eval(line) for line in lines[-2:])  # reprs of strs and ints only
+    assert commands.count("AT+JOIN=1:0:10:8") == 1 and "AT+LPM=1" in commands
+    frames = [uplink_codec.decode_uplink(bytes.fromhex(data)) for port, data, confirmed in uplinks]
+    assert [f["k"] for f in frames] == ["status", "heartbeat", "heartbeat"]
+    assert all(port == 10 and confirmed == 0 for port, data, confirmed in uplinks)
+    assert frames[1]["seq16"] == 1 and frames[1]["bat_mv"] == 3800
