@@ -57,18 +57,19 @@ class LorawanRadio:
 
     def connect(self) -> None:
         if self.session_store.load() != JOINED_MARK:
-            self._join()
-        if self.status_due >= 0:
-            self._send_status()
+            self._join()  # its status frame follows the first message: news before housekeeping
 
     def publish(self, topic: str, payload: bytes, retain: bool, qos: int) -> None:
         kind = topic[topic.rfind("/") + 1:]
         if kind == "status":
             return  # the binary status frame goes out after each join instead
         try:
-            frame = frame_for(kind, payload, self.clock.now_ms())
+            msg = json.loads(payload)
+            frame = codec.frame_from_message(kind, msg, self.clock.now_ms())
         except (ValueError, KeyError, TypeError) as exc:  # CodecError is a ValueError
             raise RadioError("cannot encode " + kind + " for LoRaWAN: " + repr(exc))
+        if msg.get("boot"):
+            self.settings.boot = msg["boot"]  # the status frame reports the boot the messages carry
         self._send(kind, frame, kind == "alert")
 
     def disconnect(self) -> None:

@@ -38,6 +38,7 @@ class Rak3172StandIn:
         self.fcnt = 0
         self.joins = []       # outcomes per AT+JOIN: "ok", "fail"
         self.sends = []       # outcomes per AT+SEND: "ok", "busy", "duty", "noack", "lost", "silent"
+        self.confirmed_sends = []  # outcomes for confirmed sends only, used before `sends`
         self.downlinks = []   # (port, hex) delivered after the next send that reached the network
         self.commands = []
         self.uplinks = []     # (port, payload hex, confirmed, fcnt) that reached the network
@@ -112,7 +113,10 @@ class Rak3172StandIn:
         if not self.joined:
             self._say("AT_NO_NETWORK_JOINED")
             return
-        outcome = self.sends.pop(0) if self.sends else "ok"
+        if self.cfm and self.confirmed_sends:
+            outcome = self.confirmed_sends.pop(0)
+        else:
+            outcome = self.sends.pop(0) if self.sends else "ok"
         if outcome == "busy":
             self._say("AT_BUSY_ERROR")
             return
