@@ -120,6 +120,6 @@ def test_lorawan_node_joins_once_and_sends_codec_frames_through_the_modem() -> N
     commands, uplinks = (eval(line) for line in lines[-2:])  # reprs of strs and ints only
     assert commands.count("AT+JOIN=1:0:10:8") == 1 and "AT+LPM=1" in commands
     frames = [uplink_codec.decode_uplink(bytes.fromhex(data)) for port, data, confirmed in uplinks]
-    assert [f["k"] for f in frames] == ["status", "heartbeat", "heartbeat"]
+    assert [f["k"] for f in frames] == ["heartbeat", "status", "heartbeat"]  # the status follows the news
     assert all(port == 10 and confirmed == 0 for port, data, confirmed in uplinks)
-    assert frames[1]["seq16"] == 1 and frames[1]["bat_mv"] == 3800
+    assert frames[0]["seq16"] == 1 and frames[0]["bat_mv"] == 3800
