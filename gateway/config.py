@@ -6,7 +6,8 @@ Variables (all optional except a store):
   EMBERWATCH_MQTT_URL            mqtt://host:1883 or mqtts://host:8883 (user:pass@ allowed)
   EMBERWATCH_MQTT_USERNAME/_PASSWORD   broker login (win over the URL's)
   EMBERWATCH_MQTT_CA_FILE        CA bundle for mqtts:// (default: the system's)
-  EMBERWATCH_MQTT_CLIENT_ID      stable id of the persistent session (default emberwatch-gateway)
+  EMBERWATCH_MQTT_CLIENT_ID      stable id of the persistent session (default: the username, else
+                                 emberwatch-gateway; a broker with use_username_as_clientid ignores it)
   EMBERWATCH_MQTT_SHARE_GROUP    subscribe as $share/<group>/... so several gateways split the load
   EMBERWATCH_MQTT_KEEPALIVE_S    default 30
   EMBERWATCH_SITE                one site, or + for all (default)
@@ -29,6 +30,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from edge_node.core.schema import is_valid_id
+from gateway.logs import redact
 
 if TYPE_CHECKING:
     from gateway.lorawan.settings import LorawanSettings
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
 
 class ConfigError(ValueError):
     def __init__(self, problems: list[str]) -> None:
+        problems = [redact(p) for p in problems]  # a URL may carry user:password@
         super().__init__("invalid gateway configuration:\n  - " + "\n  - ".join(problems))
         self.problems = problems
 
@@ -180,10 +183,12 @@ def _mqtt_from_env(env: Mapping[str, str], problems: list[str]) -> MqttSettings 
         problems.append(f"EMBERWATCH_MQTT_CA_FILE={ca_file!r} does not exist")
     if ca_file is not None and parts.scheme != "mqtts":
         problems.append("EMBERWATCH_MQTT_CA_FILE is set but EMBERWATCH_MQTT_URL is not mqtts://")
-    client_id = env.get("EMBERWATCH_MQTT_CLIENT_ID", "emberwatch-gateway")
-    if not client_id or len(client_id) > 64:
-        problems.append("EMBERWATCH_MQTT_CLIENT_ID must be 1-64 characters")
     username = env.get("EMBERWATCH_MQTT_USERNAME") or (unquote(parts.username) if parts.username else None)
+    # The shipped broker sets use_username_as_clientid, so the session is the login's whatever id
+    # is sent; sending the login as the id keeps the two the same name in the broker's logs.
+    client_id = env.get("EMBERWATCH_MQTT_CLIENT_ID") or username or "emberwatch-gateway"
+    if len(client_id) > 64:
+        problems.append("EMBERWATCH_MQTT_CLIENT_ID must be 1-64 characters")
     password = env.get("EMBERWATCH_MQTT_PASSWORD") or (unquote(parts.password) if parts.password else None)
     if password is not None and username is None:
         problems.append("EMBERWATCH_MQTT_PASSWORD is set without EMBERWATCH_MQTT_USERNAME")

@@ -14,11 +14,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 log = logging.getLogger("emberwatch.gateway.health")
 
+# A connection that sends nothing (or stalls mid-request) is dropped after this long, so
+# idle or hostile clients cannot hold the server's threads forever.
+REQUEST_TIMEOUT_S = 5.0
+
 
 class HealthServer:
     def __init__(self, host: str, port: int, health: Callable[[], tuple[bool, dict]],
-                 metrics: Callable[[], str]) -> None:
-        handler = _handler(health, metrics)
+                 metrics: Callable[[], str], timeout_s: float = REQUEST_TIMEOUT_S) -> None:
+        handler = _handler(health, metrics, timeout_s)
         self.httpd = ThreadingHTTPServer((host, port), handler)
         self.httpd.daemon_threads = True
         self.port = int(self.httpd.server_address[1])
@@ -34,8 +38,10 @@ class HealthServer:
         self._thread.join(timeout=5)
 
 
-def _handler(health: Callable[[], tuple[bool, dict]], metrics: Callable[[], str]) -> type:
+def _handler(health: Callable[[], tuple[bool, dict]], metrics: Callable[[], str],
+             timeout_s: float = REQUEST_TIMEOUT_S) -> type:
     class Handler(BaseHTTPRequestHandler):
+        timeout = timeout_s  # socket timeout for every read and write of this connection
         def do_GET(self) -> None:
             if self.path in ("/healthz", "/health"):
                 ok, body = health()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import http.client
 import logging
+import re
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -46,18 +47,34 @@ def api_for_version(version: str) -> str:
     return "v2" if (major, minor) >= (1, 8) else "v1"
 
 
+_DROPPED = re.compile(r"dropped=(\d+)")
+
+
+def refused_count(detail: str) -> int | None:
+    """How many points a 400 says it dropped: `partial write: ... dropped=N` (the rest went in).
+
+    None when the answer does not say (then the whole batch counts as refused). A partial
+    write of the v1 API comes as 400 with the other points stored: max-values-per-tag,
+    max-series-per-database, a field type conflict, a time out of range.
+    """
+    if "partial write" not in detail:
+        return None
+    counts = [int(n) for n in _DROPPED.findall(detail)]
+    return sum(counts) if counts else None
+
+
 class _Forbidden(SinkUnavailable):
     """403: the credentials work but lack a privilege (an operator problem, so still retryable)."""
 
 
 class InfluxV1Sink:
-    """Line protocol to `/write?db=...&precision=ms` (InfluxDB 1.x, and the v1 API of 2.x/3.x)."""
+    """Line protocol to `/write?db=...&precision=u` (InfluxDB 1.x, and the v1 API of 2.x/3.x)."""
 
     def __init__(self, settings: StoreSettings) -> None:
         self.settings = settings
         parts = urllib.parse.urlsplit(settings.url)
         self._scheme, self._netloc, base = parts.scheme, parts.netloc, parts.path.rstrip("/")
-        query = {"db": settings.database, "precision": "ms"}
+        query = {"db": settings.database, "precision": "u"}
         self.write_path = base + "/write?" + urllib.parse.urlencode(query)
         self.query_path = base + "/query"
         self.headers = {"Content-Type": "text/plain; charset=utf-8"}
@@ -96,7 +113,7 @@ class InfluxV1Sink:
             try:
                 conn.request("POST", path, body=body, headers=headers)
                 resp = conn.getresponse()
-                detail = resp.read()[:300].decode(errors="replace")
+                detail = resp.read()[:2000].decode(errors="replace")
             except (http.client.HTTPException, OSError) as exc:
                 self.close()
                 # The server may have closed the idle kept-alive connection: one retry on a fresh one
@@ -110,7 +127,7 @@ class InfluxV1Sink:
             if 200 <= resp.status < 300:
                 return
             if resp.status in _REJECTED_STATUSES:
-                raise SinkRejected(f"InfluxDB refused the write ({resp.status}): {detail}")
+                raise SinkRejected(f"InfluxDB refused the write ({resp.status}): {detail}", refused_count(detail))
             if resp.status == 403:
                 raise _Forbidden(f"InfluxDB answered 403: {detail}")
             raise SinkUnavailable(f"InfluxDB answered {resp.status}: {detail}")
@@ -135,7 +152,7 @@ class InfluxV2Sink:
         from influxdb_client.client.write_api import SYNCHRONOUS
 
         self.settings = settings
-        self.precision = WritePrecision.MS
+        self.precision = WritePrecision.US
         token = settings.token or f"{settings.username or ''}:{settings.password or ''}"
         self.client = InfluxDBClient(url=settings.url, token=token, org=settings.org or "-",
                                      timeout=int(TIMEOUT_S * 1000))
@@ -154,10 +171,12 @@ class InfluxV2Sink:
 
         try:
             self.api.write(bucket=self.settings.database, org=self.settings.org or "-",
-                           record=lines, write_precision=self.precision)  # type: ignore[arg-type]  # WritePrecision.MS is a str constant
+                           record=lines, write_precision=self.precision)  # type: ignore[arg-type]  # WritePrecision.US is a str constant
         except ApiException as exc:
             if exc.status in _REJECTED_STATUSES:
-                raise SinkRejected(f"InfluxDB refused the write ({exc.status}): {exc.reason}") from exc
+                body = str(exc.body or "")
+                raise SinkRejected(f"InfluxDB refused the write ({exc.status}): {exc.reason} {body[:300]}",
+                                   refused_count(body)) from exc
             raise SinkUnavailable(f"InfluxDB answered {exc.status}: {exc.reason}") from exc
         except (HTTPError, OSError) as exc:
             raise SinkUnavailable(f"InfluxDB unreachable: {exc}") from exc

@@ -1,7 +1,9 @@
 """Node liveness: which nodes have gone quiet, and which have come back. Pure, no clock inside.
 
 A node is last seen at the event time of its newest heartbeat or alert (the
-node's clock, so a late-delivered backlog does not look fresh). It is offline
+node's clock, so a late-delivered backlog does not look fresh), but never later
+than the gateway received it: a node clock running ahead cannot keep it
+"online" after it went quiet. It is offline
 once the gateway clock passes that time by (allowed_misses + 1) heartbeat
 intervals, i.e. it missed more heartbeats than allowed. Each change of state
 becomes a `status` Event with a reason, stored as a `node_state` point.
@@ -36,7 +38,7 @@ class Liveness:
         return self.settings.heartbeat_interval_s * 1000 * (self.settings.allowed_misses + 1)
 
     def observe(self, event: Event, now_ms: int) -> Event | None:
-        """Record a stored event; return a node_state 'online' event when a silent node is back."""
+        """Record an event received at now_ms; return a node_state 'online' event when a silent node is back."""
         key = (event.site, event.node)
         state = self._nodes.get(key)
         if event.kind == "status":
@@ -44,7 +46,7 @@ class Liveness:
             seen_ms = state.last_seen_ms if state else now_ms
             self._nodes[key] = _NodeState(seen_ms, event.fields.get("state") == "online")
             return None
-        t_ms = event.t_ms if event.t_ms is not None else now_ms
+        t_ms = min(event.t_ms, now_ms) if event.t_ms is not None else now_ms
         if state is None:
             self._nodes[key] = _NodeState(t_ms)
             return None

@@ -42,6 +42,7 @@ class Stats:
     spooled: int = 0  # events written to the local spool while the store was down
     replayed: int = 0  # events stored from the spool
     spool_failures: int = 0  # spool appends that failed (disk full, I/O error)
+    dead_lettered: int = 0  # events of refused writes kept in the dead-letter spool
     node_state_changes: collections.Counter[str] = field(default_factory=collections.Counter)
     lag: LagHistogram = field(default_factory=LagHistogram)
     started_s: float = field(default_factory=time.time)
@@ -68,6 +69,8 @@ def render_prometheus(stats: Stats, rejected: Mapping[str, int], duplicates: int
     metric("spool_torn_lines_total", "counter", "Torn or corrupt spool lines skipped on replay.",
            [("", spool_torn_lines)])
     metric("store_rejected_total", "counter", "Events the store refused.", [("", stats.store_rejected)])
+    metric("dead_lettered_total", "counter", "Events of refused writes held in the dead-letter spool.",
+           [("", stats.dead_lettered)])
     metric("store_write_failures_total", "counter", "Failed write attempts.", [("", stats.write_failures)])
     metric("node_state_changes_total", "counter", "Liveness verdicts written, by new state.",
            [(f'{{state="{s}"}}', n) for s, n in sorted(stats.node_state_changes.items())])

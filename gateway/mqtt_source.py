@@ -76,6 +76,9 @@ class MqttSource:
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
         self.client.on_subscribe = self._on_subscribe
+        self.client.on_connect_fail = self._on_connect_fail
+        self.failed_attempts = 0  # connection attempts that failed since the last success
+        self._log_attempt = 1  # the failed attempt that gets the next log line (then doubles)
 
     def start(self) -> None:
         self.client.connect_async(self.settings.host, self.settings.port, self.settings.keepalive_s)
@@ -124,10 +127,23 @@ class MqttSource:
             return
         self.connected = True
         self.connection += 1
+        if self.failed_attempts:
+            log.info("broker reachable again after %d failed connection attempts", self.failed_attempts)
+        self.failed_attempts, self._log_attempt = 0, 1
         topic = subscription_topic(self.settings)
         client.subscribe(topic, qos=1)
         log.info("connected to %s:%d, subscribed to %s (session present: %s)",
                  self.settings.host, self.settings.port, topic, flags.session_present)
+
+    def _on_connect_fail(self, client: mqtt.Client, userdata: object) -> None:
+        """paho retries on its own (1 s doubling to 30 s); log attempts 1, 2, 4, 8, ... so an
+        unreachable broker is visible without a line per second."""
+        self.failed_attempts += 1
+        if self.failed_attempts >= self._log_attempt:
+            self._log_attempt *= 2
+            log.warning("cannot reach the MQTT broker at %s:%d (attempt %d); retrying with back-off up to 30 s",
+                        self.settings.host, self.settings.port, self.failed_attempts,
+                        extra={"fields": {"failed_attempts": self.failed_attempts}})
 
     def _on_subscribe(self, client: mqtt.Client, userdata: object, mid: int,
                       reason_codes: list[mqtt.ReasonCode], properties: object) -> None:

@@ -2,7 +2,11 @@
 
 A point is identified by measurement + tags + timestamp, so the node's event
 time and stable tags make a replay after an outage overwrite, not duplicate.
-Fixed-point wire units become human units here (centi-degC -> degC).
+Times are written in microseconds: the node's millisecond, plus `t_sub_us`
+when ingest saw the node's previous message in that same millisecond (derived
+from the seq, so a redelivery is still the same point), so two messages of one
+node in one millisecond are two points. Fixed-point wire units become human
+units here (centi-degC -> degC).
 """
 
 from __future__ import annotations
@@ -32,7 +36,15 @@ _STORED = {
     # LoRaWAN radio metadata (gateway/lorawan), for fleet health
     "rssi_dbm": ("rssi_dbm", None), "snr_db10": ("snr_db", 10.0), "sf": ("sf", None), "gws": ("gateways", None),
     "fcnt": ("fcnt", None),
+    # Set by ingest when the node's clock was unusable: the point then has the receive time.
+    "t_node_ms": ("node_time_ms", None), "clock_bad": ("clock_suspect", None),
 }
+
+
+def time_us(event: Event, t_ms: int) -> int:
+    """The point's time in microseconds (see the module docstring)."""
+    sub_us = event.fields.get("t_sub_us", 0)
+    return t_ms * 1000 + (sub_us if isinstance(sub_us, int) else 0)
 
 
 def _stored_fields(e: Event) -> dict[str, int | float | str]:
@@ -58,9 +70,9 @@ def format_field(value: float | str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def line(measurement: str, site: str, node: str, fields: dict[str, int | float | str], t_ms: int) -> str:
+def line(measurement: str, site: str, node: str, fields: dict[str, int | float | str], t_us: int) -> str:
     body = ",".join(f"{k}={format_field(v)}" for k, v in fields.items())
-    return f"{measurement},site={site},node={node} {body} {t_ms}"
+    return f"{measurement},site={site},node={node} {body} {t_us}"
 
 
 def to_point(event: Event, received_ms: int) -> tuple[str, dict[str, int | float | str], int]:
@@ -78,13 +90,14 @@ def to_point(event: Event, received_ms: int) -> tuple[str, dict[str, int | float
 
 
 def event_to_line(event: Event, received_ms: int) -> str:
-    """One line-protocol line, millisecond precision."""
+    """One line-protocol line, microsecond precision (see time_us)."""
     if event.kind == "alert" and event.t_ms and event.fields.keys() == _V2_ALERT_KEYS:
         return _alert_line(event)
-    if event.kind == incident_records.KIND:  # tagged with its incident id too
-        return incident_records.incident_line(event)
+    if event.kind == incident_records.KIND:  # tagged with its incident id too; its time is in ms
+        head, t_ms_text = incident_records.incident_line(event).rsplit(" ", 1)
+        return f"{head} {int(t_ms_text) * 1000}"
     measurement, fields, t_ms = to_point(event, received_ms)
-    return line(measurement, event.site, event.node, fields, t_ms)
+    return line(measurement, event.site, event.node, fields, time_us(event, t_ms))
 
 
 # A healthy v2 alert carries exactly these after ingest took seq and t_ms out.
@@ -97,4 +110,4 @@ def _alert_line(e: Event) -> str:
             f"threshold={_int(e, 'thr')}i,level={_int(e, 'lvl')}i,boot={_int(e, 'boot')}i,"
             f"temp_c={_int(e, 'temp_cc') / 100.0!r},"
             f"rh_pct={_int(e, 'rh_cp') / 100.0!r},gas={_int(e, 'gas')}i,"
-            f"gas_index={_int(e, 'gas_q8') / 256.0!r},battery_mv={_int(e, 'bat_mv')}i {e.t_ms}")
+            f"gas_index={_int(e, 'gas_q8') / 256.0!r},battery_mv={_int(e, 'bat_mv')}i {e.t_ms}000")

@@ -17,7 +17,6 @@ from __future__ import annotations
 import collections
 import logging
 import multiprocessing
-import queue
 import signal
 import threading
 import time
@@ -26,11 +25,15 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from gateway.config import MqttSettings
+from gateway.inbox import BoundedInbox
 from gateway.mqtt_source import MqttSource, Received, delivery_ids
 
 log = logging.getLogger("emberwatch.gateway.mqtt")
 
 MAX_FORWARD_BATCH = 1000  # messages per pickled batch
+# Messages the child holds before paho's thread waits (stops reading the socket): with the
+# parent's bounded inbox and the pipe between them, a flood cannot grow either process.
+MAX_CHILD_BACKLOG = 5000
 # How often the child forwards what it received (and its connection status): the latency it
 # adds, against the wake-ups of an idle child. Every 2 ms while messages come; after a second
 # without any, every 50 ms (an idle child then costs about 0.4 % of a core instead of 3 %,
@@ -45,7 +48,7 @@ class ReceiverDied(RuntimeError):
 
 
 class ReceiverProcess:
-    def __init__(self, settings: MqttSettings, inbox: queue.SimpleQueue[Received]) -> None:
+    def __init__(self, settings: MqttSettings, inbox: BoundedInbox) -> None:
         self.inbox = inbox
         self.connected = False
         self.connection = 0  # how many times the child has connected (reconnects show here)
@@ -151,8 +154,14 @@ def receive_forever(settings: MqttSettings, to_parent: Connection, acks: Connect
     root.handlers[:] = [_PipeLogHandler(send)]
     root.setLevel(log_level)
     received: collections.deque[Received] = collections.deque()
-    source = MqttSource(settings, received.append)
     stopping = threading.Event()
+
+    def deliver(item: Received) -> None:  # on paho's thread
+        while len(received) >= MAX_CHILD_BACKLOG and not stopping.is_set():
+            time.sleep(0.002)
+        received.append(item)
+
+    source = MqttSource(settings, deliver)
     threading.Thread(target=_apply_acks, args=(source, acks, stopping), name="acks", daemon=True).start()
     source.start()
     status: tuple[bool, bool, int] | None = None
@@ -173,6 +182,7 @@ def receive_forever(settings: MqttSettings, to_parent: Connection, acks: Connect
     except OSError:
         pass  # the parent is gone; unacked messages stay with the broker
     finally:
+        stopping.set()  # frees paho's thread if it waits for room
         source.stop()
 
 

@@ -12,7 +12,15 @@ class SinkUnavailable(RuntimeError):
 
 
 class SinkRejected(RuntimeError):
-    """The store refused the data itself (4xx): retrying the same batch will not help."""
+    """The store refused the data itself (4xx): retrying the same batch will not help.
+
+    `refused` is how many events of the batch did not go in when the store says so (an
+    InfluxDB partial write reports `dropped=N`); None means all of them.
+    """
+
+    def __init__(self, message: str, refused: int | None = None) -> None:
+        super().__init__(message)
+        self.refused = refused
 
 
 class Sink(Protocol):

@@ -48,8 +48,7 @@ def decode_record(line: bytes) -> tuple[Event, int] | None:
 
 class Spool:
     def __init__(self, folder: str) -> None:
-        self.folder = Path(folder)
-        self.folder.mkdir(exist_ok=True)
+        self.folder = Path(folder)  # made on the first append
         self.torn_lines = 0
         segments = self._segments()
         self._next_number = (int(segments[-1].stem.split("-")[1]) + 1) if segments else 1
@@ -74,13 +73,18 @@ class Spool:
         if self._file is None:
             self._current = self.folder / f"segment-{self._next_number:09d}.log"
             self._next_number += 1
+            self.folder.mkdir(exist_ok=True)
             self._file = open(self._current, "ab")  # noqa: SIM115 (kept open across appends, closed in _seal)
-            _fsync_dir(self.folder)
+            try:
+                _fsync_dir(self.folder)
+            except OSError:
+                self._seal()
+                raise
         try:
             self._file.write(b"".join(encode_record(e, r) for e, r in events))
             self._file.flush()
             os.fsync(self._file.fileno())
-        except OSError:
+        except (OSError, ValueError):
             # Disk full or failing: whatever part got written must stay the last bytes of its
             # segment (replay skips a torn line), so later appends start a new segment.
             self._seal()
@@ -118,8 +122,30 @@ class Spool:
     def _seal(self) -> None:
         """Close the segment being appended to, so replay can delete it and appends start a new one."""
         if self._file is not None:
-            self._file.close()
-            self._file = None
+            try:
+                self._file.close()  # flushes: on a full disk this fails too, yet the file is closed
+            except (OSError, ValueError):
+                pass
+            finally:
+                self._file = None
+
+    def probe(self) -> bool:
+        """Whether a small write to the spool folder succeeds now (for /healthz while idle)."""
+        path = self.folder / ".probe"
+        try:
+            self.folder.mkdir(exist_ok=True)
+            with open(path, "wb") as f:
+                f.write(b"x" * 4096)
+                f.flush()
+                os.fsync(f.fileno())
+            path.unlink()
+            return True
+        except OSError:
+            try:
+                path.unlink()
+            except OSError:
+                pass
+            return False
 
     def close(self) -> None:
         self._seal()

@@ -18,19 +18,23 @@ from gateway.sink import SinkUnavailable
 _RADIO = ("rssi_dbm", "snr_db", "sf", "gateways", "fcnt")  # LoRaWAN radio metadata (gateway/lorawan)
 _COLUMNS = {
     "alert": ("seq", "score", "threshold", "temp_c", "rh_pct", "gas", "gas_index", "battery_mv",
-              "level", "boot", "faults") + _RADIO,
+              "level", "boot", "faults", "node_time_ms", "clock_suspect") + _RADIO,
     "heartbeat": ("seq", "battery_mv", "temp_c", "rh_pct", "gas_index", "queued", "lat", "lon",
-                  "boot", "faults", "battery_pct") + _RADIO,
+                  "boot", "faults", "battery_pct", "node_time_ms", "clock_suspect") + _RADIO,
     "node_state": ("state", "online", "reason"),
-    "weather": ("seq", "wind_ms", "wind_dir_deg", "rain_mm", "temp_c", "rh_pct", "battery_mv"),
+    "weather": ("seq", "wind_ms", "wind_dir_deg", "rain_mm", "temp_c", "rh_pct", "battery_mv",
+                "node_time_ms", "clock_suspect"),
     "incident": INCIDENT_COLUMNS,  # node: the node whose evidence opened it (gateway/incidents/records.py)
 }
 
 
 def _create_sql(table: str) -> str:
+    # seq is part of the key where there is one: two messages of a node in one millisecond are two
+    # rows (stores made before this keep their old key, where the second replaces the first).
     cols = ", ".join(_COLUMNS[table])
+    key = "site, node, t_ms, seq" if "seq" in _COLUMNS[table] else "site, node, t_ms"
     return (f"CREATE TABLE IF NOT EXISTS {table} (site TEXT NOT NULL, node TEXT NOT NULL, "
-            f"t_ms INTEGER NOT NULL, {cols}, PRIMARY KEY (site, node, t_ms))")
+            f"t_ms INTEGER NOT NULL, {cols}, PRIMARY KEY ({key}))")
 
 
 class SqliteSink:

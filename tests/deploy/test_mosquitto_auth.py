@@ -140,17 +140,22 @@ def test_broker_refuses_strangers_and_keeps_each_node_on_its_own_topic(deploy_br
         assert codes[0].is_failure, f"{user} got in"
         client.loop_stop()
 
+    # use_username_as_clientid: a second `gateway` login would take over the listener's session,
+    # so the gateway-as-publisher try comes first, retained: had the broker taken it, the
+    # listener would get it on subscribing.
+    gateway, _ = connect(broker.port, "gateway", GATEWAY_PASSWORD, "acl-gateway-as-publisher")
+    gateway.publish("emberwatch/v1/acltest/n01/alert", b"from-gateway", qos=1, retain=True).wait_for_publish(10)
+    gateway.disconnect()
+    gateway.loop_stop()
     listener = Listener(broker.port, "gateway", GATEWAY_PASSWORD)
     node = gateway = None
     try:
         wait_until(lambda: login_accepted(broker.port, "acltest.n01", "pw-n01"), 10, "broker reload of the new login")
         node, _ = connect(broker.port, "acltest.n01", "pw-n01", "acl-node")
-        gateway, _ = connect(broker.port, "gateway", GATEWAY_PASSWORD, "acl-gateway-as-publisher")
         # One connection's messages arrive in order, so once its last one is in, the others had their chance.
         for topic in ("emberwatch/v1/acltest/n02/alert", "emberwatch/v1/other/n01/alert",
                       "emberwatch/v1/acltest/n01/alert"):
             node.publish(topic, b"from-n01", qos=1).wait_for_publish(10)
-        gateway.publish("emberwatch/v1/acltest/n01/alert", b"from-gateway", qos=1).wait_for_publish(10)
         node.publish("emberwatch/v1/acltest/n01/heartbeat", b"from-n01", qos=1).wait_for_publish(10)
         wait_until(lambda: any("heartbeat" in r for r in listener.received), 10, "the node's own heartbeat")
         assert listener.received == ["emberwatch/v1/acltest/n01/alert from-n01",

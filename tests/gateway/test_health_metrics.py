@@ -60,3 +60,68 @@ def test_service_health_reflects_broker_and_store(tmp_path) -> None:
     service._write([(Event("alert", "s", "n", 1, 1000, {"score": 1, "thr": 1, "temp_cc": 1, "rh_cp": 1,
                                                           "gas": 1, "gas_q8": 1, "bat_mv": 1}), 1000)])
     assert "emberwatch_gateway_stored_total 1" in service.metrics_text()
+
+
+def test_idle_connections_to_the_health_port_are_dropped_after_the_timeout() -> None:
+    import socket
+    import threading
+
+    from tests.harness.servers import wait_until
+
+    server = HealthServer("127.0.0.1", 0, lambda: (True, {}), lambda: "", timeout_s=1.0)
+    server.start()
+    before = threading.active_count()
+    idle = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(20)]
+    try:
+        assert get(server.port, "/healthz")[0] == 200  # still answers meanwhile
+        for sock in idle:  # the server hangs up on each silent client (it used to wait forever)
+            sock.settimeout(15)
+            assert sock.recv(1) == b""
+        wait_until(lambda: threading.active_count() <= before, 5, "no thread left behind")
+    finally:
+        for sock in idle:
+            sock.close()
+        server.stop()
+
+
+def test_rejection_logs_are_rate_limited_and_say_how_many_were_held_back(caplog) -> None:
+    import logging
+
+    from gateway.logs import RateLimitedLog
+
+    now = [0.0]
+    limited = RateLimitedLog(logging.getLogger("test.limited"), interval_s=10.0, clock_s=lambda: now[0])
+    with caplog.at_level(logging.WARNING, logger="test.limited"):
+        written = [limited.log(logging.WARNING, "malformed", "rejected message", {}) for _ in range(1000)]
+        now[0] = 11.0
+        limited.log(logging.WARNING, "malformed", "rejected message", {})
+        limited.log(logging.WARNING, "too_big", "rejected message", {})  # another reason has its own budget
+    assert sum(written) == 1 and len(caplog.records) == 3
+    assert "999 more like it" in caplog.records[1].getMessage()
+
+
+def test_passwords_in_urls_are_redacted_from_config_errors_and_log_lines() -> None:
+    import logging
+
+    from gateway.config import ConfigError
+    from gateway.logs import JsonFormatter, redact
+
+    try:
+        GatewayConfig.from_env({"EMBERWATCH_MQTT_URL": "mqtt://gw:hunter2@broker:99999",
+                                "EMBERWATCH_INFLUX_URL": "ftp://reader:s3cret@influx"})
+    except ConfigError as exc:
+        assert "hunter2" not in str(exc) and "s3cret" not in str(exc) and "gw:***@broker" in str(exc)
+    else:
+        raise AssertionError("the config should be refused")
+    record = logging.LogRecord("x", logging.ERROR, "", 0, "InfluxDB unreachable: http://w:pw@influx:8086", (), None)
+    assert "pw@" not in JsonFormatter().format(record)
+    assert redact("mqtts://a:b@h:8883 and http://h:8086") == "mqtts://a:***@h:8883 and http://h:8086"
+
+
+def test_health_is_degraded_when_nothing_can_hold_a_batch(tmp_path) -> None:
+    config = GatewayConfig.from_env({"EMBERWATCH_SQLITE_PATH": str(tmp_path / "s.db")})
+    service = GatewayService(config, SqliteSink(str(tmp_path / "s.db")))
+    service.durability.store_available = False  # type: ignore[union-attr]  # no spool configured
+    ok, body = service.health()
+    assert not ok and body["status"] == "degraded"
+    assert "store down and nothing can hold new events" in body["problems"]

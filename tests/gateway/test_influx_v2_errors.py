@@ -88,15 +88,15 @@ def test_version_header_picks_the_api(fake: FakeInflux2) -> None:
     sink.close()
 
 
-def test_a_good_write_sends_line_protocol_with_ms_precision_and_token(fake: FakeInflux2) -> None:
+def test_a_good_write_sends_line_protocol_with_us_precision_and_token(fake: FakeInflux2) -> None:
     sink = InfluxV2Sink(settings(fake.url))
     sink.write([(EVENT, 0)])
     sink.close()
     path, headers, body = fake.requests[-1]
-    assert path.startswith("/api/v2/write?") and "bucket=emberwatch" in path and "precision=ms" in path
+    assert path.startswith("/api/v2/write?") and "bucket=emberwatch" in path and "precision=us" in path
     assert "org=fire" in path and headers["Authorization"] == "Token tok"
     assert body.decode().startswith("alert,site=ridge,node=n01 seq=3i,score=9i")
-    assert body.decode().endswith(" 1782864000123")
+    assert body.decode().endswith(" 1782864000123000")  # microseconds
 
 
 @pytest.mark.parametrize("status", [400, 413, 422])
@@ -149,7 +149,7 @@ def test_the_v1_sink_translates_the_same_way(fake: FakeInflux2, status: int, err
     with pytest.raises(error, match=str(status)):
         sink.write([(EVENT, 0)])
     sink.close()
-    assert [path for path, _, _ in fake.requests] == ["/write?db=emberwatch&precision=ms"] * 2
+    assert [path for path, _, _ in fake.requests] == ["/write?db=emberwatch&precision=u"] * 2
     assert fake.requests[0][1]["Authorization"] == "Basic dTpw"
 
 

@@ -89,7 +89,23 @@ class ManagedServer:
         return path.read_text(errors="replace")[-n_chars:] if path.exists() else ""
 
 
-def mosquitto(workdir: Path, port: int | None = None, extra_conf: str = "") -> ManagedServer:
+SHIPPED_BROKER_CONF = Path(__file__).resolve().parents[2] / "deploy" / "mosquitto" / "mosquitto.conf"
+
+
+def shipped_broker_lines(*keys: str) -> str:
+    """The lines of deploy/mosquitto/mosquitto.conf setting these keys, so tests run what ships."""
+    lines = [line for line in SHIPPED_BROKER_CONF.read_text().splitlines()
+             if line.strip() and not line.startswith("#") and line.split()[0] in keys]
+    return "\n".join(lines) + "\n"
+
+
+# How often the broker saves its database (sessions, queued messages): what ships, measured in
+# bench/bench_broker_durability.py against a kill -9.
+DURABLE_PERSISTENCE = shipped_broker_lines("autosave_interval", "autosave_on_changes")
+
+
+def mosquitto(workdir: Path, port: int | None = None, extra_conf: str = "",
+              persistence_conf: str = DURABLE_PERSISTENCE) -> ManagedServer:
     """Mosquitto with persistence (so QoS 1 sessions survive a restart), anonymous unless extra_conf says otherwise."""
     port = port or free_port()
     workdir.mkdir(parents=True, exist_ok=True)
@@ -102,13 +118,19 @@ def mosquitto(workdir: Path, port: int | None = None, extra_conf: str = "") -> M
         # persistence file in a root-owned temp dir (sessions then vanish on restart).
         f"user {getpass.getuser()}\n"
         f"persistence true\npersistence_location {workdir / 'data'}/\n"
-        "autosave_interval 1\nmax_queued_messages 1000000\nmax_inflight_messages 1000\n"
+        + persistence_conf + "max_queued_messages 1000000\nmax_inflight_messages 1000\n"
         "log_dest stdout\nlog_type error\nlog_type warning\n" + auth
     )
     return ManagedServer("mosquitto", [_find("mosquitto", "/usr/sbin/mosquitto"), "-c", str(conf)], port, workdir)
 
 
-def influxdb(workdir: Path, port: int | None = None) -> ManagedServer:
+# The tag limits docker-compose.yml sets (INFLUXDB_DATA_MAX_VALUES_PER_TAG / _MAX_SERIES_PER_DATABASE):
+# InfluxDB's default of 100,000 values per tag refuses the 100,001st node id.
+MAX_VALUES_PER_TAG = 1_000_000
+MAX_SERIES_PER_DATABASE = 10_000_000
+
+
+def influxdb(workdir: Path, port: int | None = None, max_values_per_tag: int = MAX_VALUES_PER_TAG) -> ManagedServer:
     """InfluxDB 1.x with every listener but HTTP off and all state under workdir."""
     port = port or free_port()
     rpc_port = free_port()
@@ -118,6 +140,7 @@ def influxdb(workdir: Path, port: int | None = None) -> ManagedServer:
         f'reporting-enabled = false\nbind-address = "127.0.0.1:{rpc_port}"\n'
         f'[meta]\n  dir = "{workdir}/meta"\n'
         f'[data]\n  dir = "{workdir}/data"\n  wal-dir = "{workdir}/wal"\n  query-log-enabled = false\n'
+        f'  max-values-per-tag = {max_values_per_tag}\n  max-series-per-database = {MAX_SERIES_PER_DATABASE}\n'
         f'[monitor]\n  store-enabled = false\n'
         f'[http]\n  enabled = true\n  bind-address = "127.0.0.1:{port}"\n  log-enabled = false\n'
         f'[logging]\n  level = "warn"\n  suppress-logo = true\n'

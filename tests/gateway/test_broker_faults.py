@@ -1,0 +1,125 @@
+"""The broker under attack and failure (issue #14 rows 1 and 6), on a real Mosquitto with the shipped settings.
+
+- kill -9 of the broker, with the gateway away (everything queued for its session) and
+  with it consuming: nothing the broker acknowledged to a node is lost;
+- a node login connecting with the gateway's client id does not kick the gateway off.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+
+from edge_node.core import schema
+from tests.gateway.test_resilience import wait_all_stored
+from tests.harness import servers
+from tests.harness.gateway_runner import running_gateway
+from tests.harness.node_publisher import StreamPublisher, alert_keys, alert_messages
+from tests.harness.servers import shipped_broker_lines, wait_until
+
+pytestmark = pytest.mark.integration
+
+
+def test_broker_kill9_with_the_gateway_away_loses_nothing_queued(tmp_path: Path, gateway_env: dict[str, str],
+                                                                 influx_server: servers.ManagedServer) -> None:
+    """Before: with `autosave_interval 60`, 5,000 of 5,000 queued alerts were lost."""
+    broker = servers.mosquitto(tmp_path / "mosquitto")  # the shipped autosave settings
+    broker.start()
+    env = {**gateway_env, "EMBERWATCH_MQTT_URL": f"mqtt://127.0.0.1:{broker.port}"}
+    messages = alert_messages(env["EMBERWATCH_SITE"], nodes=10, per_node=50)
+    try:
+        with running_gateway(env) as gateway:  # creates the gateway's persistent session, then goes away
+            assert gateway.wait_subscribed(15)
+        publisher = StreamPublisher(broker.port, messages, client_id="nodes").start()
+        publisher.join(60)  # every alert acknowledged by the broker: the nodes consider them delivered
+        broker.stop(signal.SIGKILL)
+        broker.start()
+        with running_gateway(env) as gateway:
+            assert gateway.wait_subscribed(15)
+            wait_all_stored(influx_server.port, env["EMBERWATCH_INFLUX_DB"], alert_keys(messages), 30)
+    finally:
+        broker.stop()
+
+
+def test_broker_kill9_mid_stream_loses_nothing(tmp_path: Path, gateway_env: dict[str, str],
+                                               influx_server: servers.ManagedServer) -> None:
+    """Before: 3,500 of 10,000 lost (the broker came back without the gateway's session)."""
+    broker = servers.mosquitto(tmp_path / "mosquitto")
+    broker.start()
+    env = {**gateway_env, "EMBERWATCH_MQTT_URL": f"mqtt://127.0.0.1:{broker.port}"}
+    messages = alert_messages(env["EMBERWATCH_SITE"], nodes=10, per_node=100)
+    try:
+        with running_gateway(env) as gateway:
+            assert gateway.wait_subscribed(15)
+            # Nodes resend what the broker did not acknowledge (as the firmware's outbox does).
+            publisher = StreamPublisher(broker.port, messages, rate_per_s=400, resend_after_s=2).start()
+            wait_until(lambda: publisher.sent >= 300, 20, "first part of the stream")
+            broker.stop(signal.SIGKILL)
+            time.sleep(0.5)
+            broker.start()
+            publisher.join(120)
+            wait_all_stored(influx_server.port, env["EMBERWATCH_INFLUX_DB"], alert_keys(messages), 60)
+    finally:
+        broker.stop()
+
+
+@pytest.mark.skipif(shutil.which("mosquitto_passwd") is None and not Path("/usr/bin/mosquitto_passwd").exists(),
+                    reason="mosquitto_passwd not installed")
+def test_a_node_login_cannot_take_the_gateways_client_id(tmp_path: Path, gateway_env: dict[str, str],
+                                                         influx_server: servers.ManagedServer) -> None:
+    """Before: a node login connecting as `emberwatch-gateway` kicked the gateway off (135-144 of 160 lost)."""
+    passwords = {"gateway": "gw-secret", "ridge.n01": "n01-secret", "ridge.n02": "n02-secret"}
+    passwd = shutil.which("mosquitto_passwd") or "/usr/bin/mosquitto_passwd"
+    password_file = tmp_path / "passwd"
+    password_file.touch()
+    for user, password in passwords.items():
+        subprocess.run([passwd, "-b", str(password_file), user, password], check=True, capture_output=True)
+    acl = Path(__file__).with_name("mosquitto_test.acl")
+    broker = servers.mosquitto(tmp_path / "mosquitto", extra_conf=(
+        f"allow_anonymous false\npassword_file {password_file}\nacl_file {acl}\n"
+        + shipped_broker_lines("use_username_as_clientid")))
+    broker.start()
+    env = {**gateway_env, "EMBERWATCH_MQTT_URL": f"mqtt://127.0.0.1:{broker.port}", "EMBERWATCH_SITE": "ridge",
+           "EMBERWATCH_MQTT_USERNAME": "gateway", "EMBERWATCH_MQTT_PASSWORD": passwords["gateway"]}
+    env.pop("EMBERWATCH_MQTT_CLIENT_ID")  # the default: the login itself
+    messages = [(schema.topic("ridge", "n02", "alert"), schema.encode_alert(
+        "n02", seq, 1_782_864_000_000 + seq * 1000, 900, 500, 2500, 3000, 1000, -3000, 3700)) for seq in range(1, 161)]
+    stop = threading.Event()
+    takeovers: list[str] = []
+
+    def steal() -> None:  # what a stolen node key tries: every id the gateway might use
+        ids = ["emberwatch-gateway", "gateway", gateway_env["EMBERWATCH_MQTT_CLIENT_ID"]]
+        while not stop.is_set():
+            client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=ids[len(takeovers) % len(ids)])
+            client.username_pw_set("ridge.n01", passwords["ridge.n01"])
+            try:
+                client.connect("127.0.0.1", broker.port)
+                client.loop(0.2)
+                takeovers.append(str(client._client_id))
+                client.disconnect()
+            except OSError:
+                pass
+
+    try:
+        with running_gateway(env) as gateway:
+            assert gateway.wait_subscribed(15)
+            assert gateway.config.mqtt.client_id == "gateway"
+            thief = threading.Thread(target=steal, daemon=True)
+            thief.start()
+            StreamPublisher(broker.port, messages, rate_per_s=80, client_id="node-n02",
+                            username="ridge.n02", password=passwords["ridge.n02"]).start().join(60)
+            stop.set()
+            thief.join(5)
+            wait_all_stored(influx_server.port, env["EMBERWATCH_INFLUX_DB"], {("n02", s) for s in range(1, 161)}, 20)
+            assert len(takeovers) >= 10  # the thief kept trying the whole time
+            assert gateway.source is not None and gateway.source.connection == 1  # never kicked off
+    finally:
+        stop.set()
+        broker.stop()
