@@ -14,6 +14,7 @@ COMMANDS = {
     "firmware": "edge_node.firmware_command",
     "train": "training.train_command",
     "evaluate": "training.evaluate_command",
+    "calibrate": "training.calibrate_command",
     "gateway": "gateway.command",
     "alerts": "gateway.alerts_command",
     "incidents": "gateway.incidents.command",

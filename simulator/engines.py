@@ -13,8 +13,8 @@ each node's schema.FAULT_* bits and `thresholds` the threshold each node uses.
 import numpy as np
 
 from edge_node.core.detector import wet_air
-from edge_node.core.schema import FAULT_GAS, FAULT_RH, FAULT_TEMP
 from edge_node.core.pipeline import NodePipeline, default_pipeline
+from edge_node.core.schema import FAULT_GAS, FAULT_RH, FAULT_TEMP
 from edge_node.core.scoring import Int8Autoencoder, RiseRule
 from simulator.fixed_point import (
     FleetAutoencoder,
@@ -82,7 +82,7 @@ class FleetEngine:
         faults = self.sensor_faults.update(temp_cc, rh_cp, gas_q8, active)
         self.faults = faults
         hold = faults & (FAULT_TEMP | FAULT_RH | FAULT_GAS)
-        first = ~self.features.started.any(axis=0)
+        first: np.ndarray = ~np.any(self.features.started, axis=0)
         hold = hold | np.where(self.heater.update(dt_s, first, active), FAULT_GAS, 0)
         feats = self.features.update(temp_cc, rh_cp, gas_q8, dt_s, ~self.detector.anomalous, active, hold)
         scores = np.where(active, self.scorer.score(feats), 0)

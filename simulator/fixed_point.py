@@ -287,10 +287,11 @@ class FleetFaults:
         self.repeats = np.where(active, repeats, self.repeats)
         self.last = np.where(active, xs, self.last)
         stuck = self.repeats >= STUCK_READINGS
+        frozen = stuck[0] & stuck[1]
         t, rh, g = xs
-        bits = np.where((t <= TEMP_RAIL_LOW_CC) | (t >= TEMP_RAIL_HIGH_CC) | stuck[0], FAULT_TEMP, 0)
-        bits |= np.where((rh <= 0) | (rh > RH_SATURATED_CP) | (stuck[1] & (rh != RH_SATURATED_CP)), FAULT_RH, 0)
-        bits |= np.where(((g > -GAS_DEAD_Q8) & (g < GAS_DEAD_Q8)) | (stuck[0] & stuck[2]), FAULT_GAS, 0)
+        bits = np.where((t <= TEMP_RAIL_LOW_CC) | (t >= TEMP_RAIL_HIGH_CC) | frozen, FAULT_TEMP, 0)
+        bits |= np.where((rh <= 0) | (rh > RH_SATURATED_CP) | frozen, FAULT_RH, 0)
+        bits |= np.where(((g > -GAS_DEAD_Q8) & (g < GAS_DEAD_Q8)) | (frozen & stuck[2]), FAULT_GAS, 0)
         return np.where(active, bits, 0)
 
 

@@ -24,6 +24,9 @@ GAS_ALONE_PERSIST_S = 900  # smoke without heat (a far fire) must last longer th
 HEAT_ALONE_PERSIST_S = 600  # heat alone counts only when the gas channel cannot speak (faulty)
 GAS_EVIDENCE_Q8 = 64       # gas index 1/4 doubling over the node's baseline (resistance -16 %)
 HEAT_EVIDENCE_CC = 150     # 1.5 degC over the node's baseline ...
+HEAT_RISING_CC = 40        # ... and the last minute 0.4 degC over the last ten: heat arriving now.
+# An afternoon is also 1.5 degC over a 6-hour baseline, but it warms 0.01 degC a minute: with the
+# level alone, every passing exhaust plume on a warm afternoon read as "gas and heat" (simulator).
 STRONGER_FACTOR = 2
 
 
@@ -43,8 +46,8 @@ def gas_evidence(features):
 
 
 def heat_evidence(features):
-    """Warmer than usual and not cooling: the heat of a fire, or a sun fleck."""
-    return (features[0] > HEAT_EVIDENCE_CC) & (features[1] >= 0)
+    """Warmer than usual and warming fast: the heat of a fire, or a sun fleck; not an afternoon."""
+    return (features[0] > HEAT_EVIDENCE_CC) & (features[1] > HEAT_RISING_CC)
 
 
 class Detector:

@@ -5,12 +5,14 @@ heater costs only the gas channel: the pipeline holds a faulty channel's
 features at zero and the other channels keep detecting. Bits are schema.FAULT_*.
 
 - rail/dead: a value no working BME68x reports in air: temperature at or beyond
-  the -40 / +85 degC ends of its range, humidity <= 0 %RH (100 %RH is fog, not a
-  fault), a gas resistance below 2 ohm (an all-zero bus read or a read error).
-- stuck: the very same value for STUCK_READINGS readings in a row. A live sensor's
-  noise moves temperature by centi-degrees and gas by ohms every reading. Gas
-  counts as stuck only while temperature is stuck too: a gas reading pinned at
-  its floor in thick smoke (bme688_incense_perfume) is saturation, not a fault.
+  the -40 / +85 degC ends of its range, humidity <= 0 %RH or over 100 %RH (100 %RH
+  itself is fog), a gas resistance below 2 ohm (an all-zero bus read or a read error).
+- stuck: temperature AND humidity both the very same value for STUCK_READINGS
+  readings in a row (the chip froze, or the driver re-reads a latched register).
+  One channel repeating alone is not enough: recordings with coarse resolution
+  (RH in whole or tenth percent) repeat for an hour in a still room. Gas is
+  stuck only with them: a gas reading pinned at its floor in thick smoke
+  (bme688_incense_perfume) is saturation, not a fault.
 A fault clears on the first reading that passes again.
 """
 
@@ -49,14 +51,13 @@ class SensorFaults:
             else:
                 self.repeats[c] = 0
                 self.last[c] = xs[c]
-        stuck_temp = self.repeats[0] >= STUCK_READINGS
+        frozen = self.repeats[0] >= STUCK_READINGS and self.repeats[1] >= STUCK_READINGS
         bits = 0
-        if temp_cc <= TEMP_RAIL_LOW_CC or temp_cc >= TEMP_RAIL_HIGH_CC or stuck_temp:
+        if temp_cc <= TEMP_RAIL_LOW_CC or temp_cc >= TEMP_RAIL_HIGH_CC or frozen:
             bits |= FAULT_TEMP
-        if rh_cp <= 0 or rh_cp > RH_SATURATED_CP or (self.repeats[1] >= STUCK_READINGS
-                                                    and rh_cp != RH_SATURATED_CP):
+        if rh_cp <= 0 or rh_cp > RH_SATURATED_CP or frozen:
             bits |= FAULT_RH
-        if -GAS_DEAD_Q8 < gas_q8 < GAS_DEAD_Q8 or (stuck_temp and self.repeats[2] >= STUCK_READINGS):
+        if -GAS_DEAD_Q8 < gas_q8 < GAS_DEAD_Q8 or (frozen and self.repeats[2] >= STUCK_READINGS):
             bits |= FAULT_GAS
         self.bits = bits
         return bits

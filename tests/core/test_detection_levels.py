@@ -33,7 +33,8 @@ def test_fire_level_needs_the_anomaly_to_last() -> None:
 
 
 def test_fire_signature_needs_gas_with_heat_or_long_gas_or_heat_with_a_dead_gas_channel() -> None:
-    heat, gas, both, none = [400, 50, 0, 0, 0, 0], [0, 0, 0, 0, 300, 50], [400, 50, 0, 0, 300, 50], [0] * 6
+    heat, gas, both, none = [400, 90, 0, 0, 0, 0], [0, 0, 0, 0, 300, 50], [400, 90, 0, 0, 300, 50], [0] * 6
+    assert fire_persist_s([400, 5, 0, 0, 300, 50], 0) == GAS_ALONE_PERSIST_S  # a warm afternoon is not heat
     assert fire_persist_s(both, 0) == FIRE_PERSIST_S
     assert fire_persist_s(gas, 0) == GAS_ALONE_PERSIST_S
     assert fire_persist_s(heat, 0) == -1                            # a sun fleck is never fire
@@ -61,10 +62,13 @@ def test_faults_rail_dead_and_stuck_but_not_a_saturated_gas_floor() -> None:
     for i in range(STUCK_READINGS + 5):                             # smoke pins the gas at its floor
         bits = faults.update(2000 + i, 10000, floor)
     assert bits == 0
+    for i in range(STUCK_READINGS + 5):                             # coarse RH repeats in a still room
+        bits = faults.update(2000 + i % 7, 4500, GAS_CLEAN + i % 3)
+    assert bits == 0
     for _ in range(STUCK_READINGS + 1):                             # the chip froze: every value repeats
         bits = faults.update(2222, 4444, floor)
     assert bits == schema.FAULT_TEMP | schema.FAULT_RH | schema.FAULT_GAS
-    assert faults.update(2223, 4444, floor) == schema.FAULT_RH      # temperature moves again
+    assert faults.update(2223, 4444, floor) == 0                    # temperature moves again
 
 
 def _pipeline() -> NodePipeline:
