@@ -16,6 +16,7 @@ COMMANDS = {
     "evaluate": "training.evaluate_command",
     "calibrate": "training.calibrate_command",
     "gateway": "gateway.command",
+    "influx-setup": "gateway.influx_setup_command",
     "alerts": "gateway.alerts_command",
     "incidents": "gateway.incidents.command",
     "battery": "simulator.energy.command",

@@ -9,6 +9,8 @@ import signal
 import sys
 
 from gateway.config import ConfigError, GatewayConfig
+from gateway.fire_weather import FireWeatherConfigError, FireWeatherProcessor
+from gateway.fire_weather import settings_from_env as fire_weather_settings
 
 HELP = "Run the gateway: MQTT alerts and heartbeats -> InfluxDB (configured from EMBERWATCH_* env vars)"
 
@@ -58,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
     configure_logging(args.log_level, args.log_format)
     try:
         config = config_from(args, dict(os.environ))
-    except ConfigError as exc:
+        fire_weather = fire_weather_settings(dict(os.environ))
+    except (ConfigError, FireWeatherConfigError) as exc:
         print(exc, file=sys.stderr)
         return 2
     import threading
@@ -87,7 +90,8 @@ def run(args: argparse.Namespace) -> int:
             if stopping.wait(backoff_s):
                 return 1
             backoff_s = min(backoff_s * 2, 30.0)
-    service = GatewayService(config, sink, stopping=stopping, processors=processors)
+    service = GatewayService(config, sink, stopping=stopping,
+                             processors=[*processors, FireWeatherProcessor(fire_weather)])
     try:
         service.run()
     except SinkUnavailable:

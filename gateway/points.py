@@ -85,6 +85,8 @@ def to_point(event: Event, received_ms: int) -> tuple[str, dict[str, int | float
         return event.kind, _stored_fields(event), event.t_ms or received_ms
     if event.kind == incident_records.KIND:
         return incident_records.KIND, incident_records.sqlite_row(event), event.t_ms or received_ms
+    if event.kind == "fire_weather":  # derived by gateway/fire_weather.py, already in human units
+        return "fire_weather", dict(event.fields), event.t_ms or received_ms
     reason = str(event.fields.get("reason", "status"))
     return "node_state", node_state_fields(str(event.fields["state"]), reason), event.t_ms or received_ms
 

@@ -25,6 +25,7 @@ _COLUMNS = {
     "weather": ("seq", "wind_ms", "wind_dir_deg", "rain_mm", "temp_c", "rh_pct", "battery_mv",
                 "node_time_ms", "clock_suspect"),
     "incident": INCIDENT_COLUMNS,  # node: the node whose evidence opened it (gateway/incidents/records.py)
+    "fire_weather": ("ffmc", "dmc", "dc", "isi", "bui", "fwi", "temp_c", "rh_pct", "wind_kmh", "rain_mm", "nodes"),
 }
 
 

@@ -21,6 +21,7 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from edge_node.core import schema
+from gateway.influx_rollups import InfluxAdmin, apply_rollups, backfill
 from tests.harness import servers
 from tests.harness.gateway_runner import running_gateway
 
@@ -86,6 +87,7 @@ class Published:
     heartbeats: dict[tuple[str, str], list[dict]] = field(default_factory=dict)
     alerts: dict[tuple[str, str], list[dict]] = field(default_factory=dict)
     last_state: dict[tuple[str, str], str] = field(default_factory=dict)
+    states: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # every status, in order
     db: str = DB
 
 
@@ -96,11 +98,12 @@ def _messages(n: FleetNode, t0_ms: int, end_ms: int, pub: Published) -> list[tup
     hbs, alerts = pub.heartbeats.setdefault((n.site, n.node), []), pub.alerts.setdefault((n.site, n.node), [])
     for seq, (t_ms, kind) in enumerate(sorted(events), start=1):
         bat_mv = round(4100 - n.drain_mv_per_day * (t_ms - t0_ms) / DAY_MS)
+        bat_pct = round(90 - n.drain_mv_per_day / 4 * (t_ms - t0_ms) / DAY_MS)  # 1 % per 4 mV
         temp_cc, rh_cp, gas_q8 = 1850 + seq % 5, 4200, -1800
         if kind == "heartbeat":
             out.append((schema.topic(n.site, n.node, kind), schema.encode_heartbeat(
-                n.node, seq, t_ms, bat_mv, temp_cc, rh_cp, gas_q8, seq % 3, n.lat_e6, n.lon_e6)))
-            hbs.append({"time": t_ms, "seq": seq, "battery_mv": bat_mv, "temp_c": temp_cc / 100,
+                n.node, seq, t_ms, bat_mv, temp_cc, rh_cp, gas_q8, seq % 3, n.lat_e6, n.lon_e6, bat_pct=bat_pct)))
+            hbs.append({"time": t_ms, "seq": seq, "battery_mv": bat_mv, "battery_pct": bat_pct, "temp_c": temp_cc / 100,
                         "queued": seq % 3, "lat": n.lat_e6 and n.lat_e6 / 1e6, "lon": n.lon_e6 and n.lon_e6 / 1e6})
         else:
             temp_cc, rh_cp, gas, gas_q8, score = 6200 + seq, 1500, 9000 + seq, -3300, 900 + seq
@@ -157,6 +160,7 @@ def filled_influx(deploy_broker: tuple[servers.ManagedServer, Path],
             clients[n.node] = client = _connect_node(broker.port, n)
             client.publish(schema.topic(n.site, n.node, "status"), schema.encode_status(n.node, "online"), 1, True)
             pub.last_state[(n.site, n.node)] = "online"
+            pub.states[(n.site, n.node)] = ["online"]
             infos = [client.publish(t, p, qos=1) for t, p in _messages(n, pub.t0_ms, end_ms, pub)]
             for info in infos:
                 info.wait_for_publish(timeout=30)
@@ -171,10 +175,15 @@ def filled_influx(deploy_broker: tuple[servers.ManagedServer, Path],
                 assert sock is not None
                 sock.close()
                 pub.last_state[(n.site, n.node)] = "offline"
+                pub.states[(n.site, n.node)].append("offline")
                 expected += 1
             else:
                 client.disconnect()
                 client.loop_stop()
         servers.wait_until(lambda: gateway.stats.stored >= expected, 30, "the last will stored")
         assert dict(gateway.ingest.rejected) == {}
+    # What `emberwatch influx-setup --backfill` does: the rollups the dashboards read, over this history.
+    admin = InfluxAdmin(f"http://127.0.0.1:{influx_server.port}")
+    apply_rollups(admin, DB)
+    backfill(admin, DB, pub.t0_ms - DAY_MS, end_ms + 60_000)
     return pub

@@ -4,7 +4,8 @@ Grafana's InfluxDB datasource (public/app/plugins/datasource/influxdb/datasource
 - `$timeFilter` -> `time >= <from>ms and time <= <to>ms` for an absolute range;
 - `$__interval` -> the bucket width it picked (e.g. `1h`);
 - a multi-value or include-All variable inside a regex -> its values regex-escaped and joined as
-  `(a|b)` (a single value stays bare); "All" without a custom all-value means every option;
+  `(a|b)` (a single value stays bare); "All" means the variable's custom all-value, as is, or
+  without one every option joined the same way;
 - any other variable (textbox, constant) -> its text as is.
 """
 
@@ -60,18 +61,34 @@ def variable_queries() -> dict[str, str]:
     return out
 
 
+def all_values() -> dict[str, str]:
+    """name -> custom all-value of every variable that has one (identical across dashboards)."""
+    out: dict[str, str] = {}
+    for board in load_dashboards().values():
+        for v in board["templating"]["list"]:
+            if v.get("includeAll") and v.get("allValue"):
+                assert out.setdefault(v["name"], v["allValue"]) == v["allValue"], f"variable {v['name']} differs"
+    return out
+
+
 def regex_value(values: list[str]) -> str:
     escaped = [_REGEX_SPECIAL.sub(r"\\\1", v) for v in values]
     return escaped[0] if len(escaped) == 1 else "(" + "|".join(escaped) + ")"
 
 
 def interpolate(query: str, *, from_ms: int, to_ms: int, interval: str = "1m",
-                multi: dict[str, list[str]] | None = None, text: dict[str, str] | None = None) -> str:
-    """Expand a dashboard query for one absolute time range and variable selection."""
+                multi: dict[str, list[str] | None] | None = None, text: dict[str, str] | None = None,
+                options: dict[str, list[str]] | None = None) -> str:
+    """Expand a dashboard query for one absolute time range and variable selection.
+
+    A `multi` value of None is "All": the variable's all-value, else every one of its `options`.
+    """
     out = query.replace("$timeFilter", f"time >= {from_ms}ms and time <= {to_ms}ms")
     out = out.replace("$__interval_ms", str(_interval_ms(interval))).replace("$__interval", interval)
     # Longest names first so $node never eats the start of a $node_group.
-    values = {**{k: regex_value(v) for k, v in (multi or {}).items()}, **(text or {})}
+    alls = all_values()
+    values = {**{k: (regex_value(v) if v is not None else alls.get(k) or regex_value((options or {})[k]))
+                 for k, v in (multi or {}).items()}, **(text or {})}
     for name in sorted(values, key=len, reverse=True):
         out = out.replace("${" + name + "}", values[name]).replace("$" + name, values[name])
     leftover = re.findall(r"\$\{?\w+", out)
