@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import cast
 
-import wildfire_fwi
+import wildfire_fwi  # type: ignore[import-untyped]  # no type hints shipped
 
 from gateway.ingest import Event
 

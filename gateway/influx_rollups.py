@@ -5,7 +5,8 @@ reads them raw over 7 days takes tens of seconds on InfluxDB 1.x. InfluxDB itsel
 rollups, written by continuous queries into the `rollup` retention policy:
 
 - `heartbeat_site_1h`: per site and hour (heartbeat count, lowest/mean battery, mean weather);
-- `heartbeat_node_1d`: per node and day (mean battery, last position, heartbeat count).
+- `heartbeat_node_1d`: per node and day (mean battery, last position, heartbeat count);
+- `battery_lowest_1h`: per site and hour, the 20 nodes with the least battery charge.
 
 Continuous queries need an admin login, which the gateway's write-only user is not, so
 `emberwatch influx-setup` applies them once (the compose stack runs it before the gateway);
@@ -49,6 +50,10 @@ ROLLUPS = (
            'count("seq") AS "heartbeats", mean("battery_mv") AS "battery_mv", mean("battery_pct") AS "battery_pct", '
            'last("lat") AS "lat", last("lon") AS "lon"',
            "1d", ("site", "node"), "2d"),
+    # The 20 lowest-charged nodes per site and hour (node stays a tag): a "lowest batteries" list reads
+    # 200 points instead of one series per node.
+    Rollup("battery_lowest_1h", "heartbeat", 'bottom("battery_pct", "node", 20) AS "battery_pct", "battery_mv"',
+           "1h", ("site",), "2h"),
 )
 
 

@@ -52,21 +52,20 @@ Q_NODES_ONLINE = ('SELECT count("online") AS "nodes" FROM (SELECT last("online")
 Q_NODES_OFFLINE = Q_NODES_ONLINE.replace('"online" = 1', '"online" = 0')
 # Battery state is the percentage the node computes for its chemistry (schema v2 bat_pct), so one set of
 # thresholds fits 2xAA alkaline, Li-SOCl2 and Li-ion nodes alike.
-Q_LAST_BATTERY = (f'SELECT last("battery_pct") AS "battery_pct", "battery_mv" FROM "heartbeat" '
-                  f'WHERE {NODE_FILTER} AND {RECENT} GROUP BY "site", "node"')
-Q_LOWEST_BATTERY = f'SELECT min("battery_pct") AS "battery_pct" FROM ({Q_LAST_BATTERY})'
-Q_LOWEST_BATTERIES = (f'SELECT bottom("battery_pct", {TOP_K}) AS "battery_pct", "site", "node", "battery_mv" '
-                      f'FROM ({Q_LAST_BATTERY})')
+# Per-node panels are one query level over the fleet (a subquery per node costs ~1 s per 10,000 nodes).
+Q_LOWEST_BATTERY = f'SELECT min("battery_pct_min") AS "battery_pct" FROM {SITE_1H} WHERE {SITE_FILTER} AND {RECENT}'
+Q_LOWEST_BATTERIES = (f'SELECT bottom("battery_pct", "node", {TOP_K}) AS "battery_pct", "site", "battery_mv" '
+                      f'FROM "rollup"."battery_lowest_1h" WHERE {NODE_FILTER} AND {RECENT}')
 Q_BATTERY_BY_SITE = ('SELECT min("battery_pct_min") AS "lowest", mean("battery_pct_mean") AS "mean" '
                      f'FROM {SITE_1H} WHERE {SITE_FILTER} AND $timeFilter GROUP BY time($__interval), "site" fill(none)')
-# Days left = last percentage / drain per day, the drain being the mean slope of the daily means in the
-# range (per-node daily rollup); only draining nodes, the TOP_K closest to empty.
-Q_DAYS_LEFT = (f'SELECT bottom("days_left", {TOP_K}) AS "days_left", "site", "node", "battery_pct", "pct_per_day" FROM ('
-               'SELECT last("pct") AS "battery_pct", mean("slope") AS "pct_per_day", '
-               'last("pct") / (-1 * mean("slope")) AS "days_left" '
-               'FROM (SELECT mean("battery_pct") AS "pct", derivative(mean("battery_pct"), 1d) AS "slope" '
-               f'FROM {NODE_1D} WHERE {NODE_FILTER} AND $timeFilter '
-               'GROUP BY time(1d), "site", "node" fill(none)) GROUP BY "site", "node") WHERE "days_left" > 0')
+# Days left = last daily mean / drain per day, the drain being (first - last daily mean) / (days - 1) over the
+# range (per-node daily rollup); the TOP_K draining nodes closest to empty, picked inside InfluxDB so
+# one small series comes back instead of one per node.
+Q_DAYS_LEFT = (f'SELECT bottom("days_left", {TOP_K}) AS "days_left", "site", "node", "battery_pct", "drain_pct_per_day" '
+               'FROM (SELECT last("battery_pct") AS "battery_pct", '
+               '(first("battery_pct") - last("battery_pct")) / (count("battery_pct") - 1) AS "drain_pct_per_day", '
+               'last("battery_pct") * (count("battery_pct") - 1) / (first("battery_pct") - last("battery_pct")) AS "days_left" '
+               f'FROM {NODE_1D} WHERE {NODE_FILTER} AND $timeFilter GROUP BY "site", "node") WHERE "days_left" > 0')
 Q_HEARTBEAT_RATE = (f'SELECT sum("heartbeats") AS "heartbeats" FROM {SITE_1H} WHERE {SITE_FILTER} AND $timeFilter '
                     'GROUP BY time($__interval), "site" fill(0)')
 # Every change, with no time filter: a node whose state did not change inside the range still shows
@@ -115,8 +114,10 @@ def stat(title: str, description: str, grid: tuple[int, int, int, int], query: s
 
 
 def table(title: str, description: str, grid: tuple[int, int, int, int], targets: list[dict],
-          overrides: list[dict] | None = None, sort_by: str = "Time", desc: bool = True) -> dict:
-    return panel("table", title, description, grid, targets,
+          overrides: list[dict] | None = None, sort_by: str = "Time", desc: bool = True,
+          transformations: list[dict] | None = None) -> dict:
+    extra = {"transformations": transformations} if transformations else {}
+    return panel("table", title, description, grid, targets, **extra,
                  fieldConfig={"defaults": {"custom": {"filterable": True, "align": "auto"}},
                               "overrides": overrides or []},
                  options={"showHeader": True, "sortBy": [{"displayName": sort_by, "desc": desc}],
@@ -231,8 +232,8 @@ def fleet_dashboard() -> dict:
         stat("Nodes offline", "Nodes whose last status is offline: the broker published their last will, "
              "they said goodbye or the gateway saw their heartbeats stop.", (6, 0, 6, 4), Q_NODES_OFFLINE,
              thresholds(("green", None), ("red", 1))),
-        stat("Lowest battery", "Lowest battery charge (percent of the node's own chemistry, from its last "
-             "heartbeat in the past 2 hours).", (12, 0, 6, 4), Q_LOWEST_BATTERY, BATTERY_PCT_COLORS,
+        stat("Lowest battery", "Lowest battery charge of any node of the selected sites in the last complete "
+             "hour (percent of the node's own chemistry; hourly rollup).", (12, 0, 6, 4), Q_LOWEST_BATTERY, BATTERY_PCT_COLORS,
              unit="percent"),
         timeseries("Heartbeats received", "Heartbeats per site and $__interval (hourly rollup): a dip means "
                    "nodes went quiet.", (18, 0, 6, 4), Q_HEARTBEAT_RATE, "$tag_site", "short", bars=True,
@@ -240,19 +241,20 @@ def fleet_dashboard() -> dict:
         timeseries("Battery by site", "Lowest and mean battery charge per site (percent of each node's own "
                    "chemistry; hourly rollup).", (0, 4, 12, 10), Q_BATTERY_BY_SITE, "$tag_site $col", "percent",
                    min_interval="1h"),
-        table(f"Lowest batteries ({TOP_K} nodes)", f"The {TOP_K} nodes with the least charge left, from their "
-              "last heartbeat in the past 2 hours.", (12, 4, 12, 10), [target("A", Q_LOWEST_BATTERIES)],
+        table(f"Lowest batteries ({TOP_K} nodes)", f"The {TOP_K} nodes with the least charge left in the last two "
+              "complete hours (hourly rollup of each site's lowest).", (12, 4, 12, 10), [target("A", Q_LOWEST_BATTERIES)],
               [override("Time", ("unit", "dateTimeFromNow"), ("displayName", "last heartbeat")),
                battery_pct_override("battery_pct"), override("battery_mv", ("unit", "mvolt"))],
               sort_by="battery_pct", desc=False),
-        table(f"Fewest days of battery left ({TOP_K} nodes)", "Last charge / drain per day, the drain being the "
-              "trend of the daily mean charge over the time range (per-node daily rollup). Only draining nodes; "
-              "pick a range of a week or more for a stable trend.", (0, 14, 12, 9), [target("A", Q_DAYS_LEFT)],
+        table(f"Fewest days of battery left ({TOP_K} nodes)", "Last daily mean charge / drain per day, the drain "
+              "being the fall of the daily mean charge over the whole days in the time range (per-node daily "
+              "rollup). Only draining nodes; pick a range of a week or more for a stable trend.", (0, 14, 12, 9),
+              [target("A", Q_DAYS_LEFT)],
               [override("Time", ("custom.hidden", True)),
                override("days_left", ("unit", "d"), ("decimals", 1), ("color", {"mode": "thresholds"}),
                         ("thresholds", thresholds(("red", None), ("orange", 14), ("green", 60))),
                         ("custom.cellOptions", {"type": "color-background"})),
-               battery_pct_override("battery_pct"), override("pct_per_day", ("decimals", 2))],
+               battery_pct_override("battery_pct"), override("drain_pct_per_day", ("decimals", 2))],
               sort_by="days_left", desc=False),
         table("Offline nodes", "Nodes whose last status is offline, since when and why (last will, goodbye, "
               "heartbeat_missed).", (12, 14, 12, 9), [target("A", Q_OFFLINE_NODES)],

@@ -17,8 +17,10 @@ ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_TEXT = (ROOT / "docker-compose.yml").read_text()
 COMPOSE = yaml.safe_load(COMPOSE_TEXT)
 SERVICES = COMPOSE["services"]
-# Services with nothing to probe: the demo simulator's output is the data the dashboards show.
-NO_HEALTHCHECK = {"simulator"}
+# Services with nothing to probe: one-shot steps (their exit code is the check) and the demo
+# simulator, whose output is the data the dashboards show.
+ONE_SHOT = {"preflight", "influxdb-init"}
+NO_HEALTHCHECK = {"simulator"} | ONE_SHOT
 # The LoRaWAN profile (deploy/chirpstack); ChirpStack's images ship no shell or HTTP client to probe with.
 LORAWAN_SERVICES = {"chirpstack", "chirpstack-gateway-bridge", "chirpstack-postgres", "chirpstack-redis"}
 NO_HEALTHCHECK |= {"chirpstack", "chirpstack-gateway-bridge"}
@@ -41,7 +43,8 @@ def env_example() -> tuple[dict[str, str], set[str]]:
 
 
 def test_expected_services_each_with_an_image_or_build() -> None:
-    assert set(SERVICES) == {"mosquitto", "influxdb", "grafana", "gateway", "simulator"} | LORAWAN_SERVICES
+    assert set(SERVICES) == {"preflight", "mosquitto", "influxdb", "influxdb-init", "grafana", "gateway",
+                             "simulator"} | LORAWAN_SERVICES
     for name, svc in SERVICES.items():
         assert "image" in svc or "build" in svc, name
         if "build" in svc:
@@ -67,6 +70,18 @@ def test_depends_on_targets_exist_and_wait_only_on_real_healthchecks() -> None:
                 f"{name} depends on optional {target}"
             if spec.get("condition") == "service_healthy":
                 assert "healthcheck" in SERVICES[target], f"{target} has no healthcheck to wait for"
+            if spec.get("condition") == "service_completed_successfully":
+                assert target in ONE_SHOT and SERVICES[target]["restart"] == "no", f"{target} is not a one-shot step"
+
+
+def test_nothing_starts_before_the_preflight_check() -> None:
+    """Every always-on service waits, directly or through another, for preflight to succeed."""
+    def waits_for_preflight(name: str) -> bool:
+        deps = SERVICES[name].get("depends_on", {})
+        return "preflight" in deps or any(waits_for_preflight(d) for d in deps)
+    for name, svc in SERVICES.items():
+        if name != "preflight" and "profiles" not in svc:
+            assert waits_for_preflight(name), name
 
 
 def test_volumes_are_declared_used_and_mounted_files_exist() -> None:
@@ -121,16 +136,108 @@ def test_no_literal_secrets_in_compose() -> None:
                 m = VAR_REF.fullmatch(str(value))
                 assert m and not (m.group(2) == ":-" and m.group(3)), f"{name}.{key} has a default secret"
         for text in _strings(svc):
-            # user:password@host in a URL must take the password from .env
+            # user:password@host in a URL must take the password from .env, directly or through a
+            # container variable ($$NAME in a shell command) that does
             for password in re.findall(r"://[^:/@\s]+:(.+?)@", text):
+                shell = re.fullmatch(r"\$\$([A-Z_]+)", password)
+                if shell:
+                    password = str(env.get(shell.group(1)))
                 assert VAR_REF.fullmatch(password), f"{name}: literal password in {text!r}"
-    assert not [s for s in _strings(COMPOSE) if "change-me" in s]
+    # change-me appears only where a check refuses it (the demo's shell pattern *change-me*).
+    assert not [s for s in _strings(COMPOSE) if s.replace("*change-me*", "").count("change-me")]
 
 
 def test_simulator_is_demo_only_and_everything_else_always_runs() -> None:
     assert SERVICES["simulator"]["profiles"] == ["demo"]
     assert {n for n, s in SERVICES.items() if "profiles" in s} == {"simulator"} | LORAWAN_SERVICES
     assert all(SERVICES[n]["profiles"] == ["lorawan"] for n in LORAWAN_SERVICES)
+
+
+def test_demo_password_is_needed_only_with_the_demo_profile() -> None:
+    """Compose interpolates every service, profile or not: a required (:?) reference would stop a plain `up`."""
+    for name, op, _ in VAR_REF.findall(COMPOSE_TEXT):
+        if name == "MQTT_SIMULATOR_PASSWORD":
+            assert op == ":-", "the demo password must not be required outside the demo profile"
+    assert "MQTT_SIMULATOR_PASSWORD" not in SERVICES["preflight"]["environment"]["CHECK_NAMES"]
+    # ...and the demo checks it itself before doing anything.
+    assert re.search(r'case "\$\$DEMO_MQTT_PASSWORD" in ""\|\*change-me\*\)', SERVICES["simulator"]["command"][0])
+
+
+def test_compose_file_follows_the_compose_specification() -> None:
+    """The Compose Specification's JSON schema (as vendored by check-jsonschema) accepts the file."""
+    import importlib.resources
+    import json
+
+    import jsonschema
+
+    schema_path = importlib.resources.files("check_jsonschema") / "builtin_schemas" / "vendor" / "compose-spec.json"
+    schema = json.loads(schema_path.read_text())
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(COMPOSE)]
+    assert errors == []
+    # The schema must be able to fail: a misspelt key is refused.
+    broken = {**COMPOSE, "services": {**SERVICES, "gateway": {**SERVICES["gateway"], "depend_on": ["x"]}}}
+    assert any("depend_on" in e.message for e in validator.iter_errors(broken))
+
+
+def _installed_version(*cmd: str) -> str:
+    out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    match = re.search(r"(\d+\.\d+\.\d+)", out.stdout + out.stderr)
+    assert match, f"no version from {cmd}"
+    return match.group(1)
+
+
+def test_images_are_pinned_to_what_the_tests_run() -> None:
+    images = {name: svc["image"] for name, svc in SERVICES.items() if "image" in svc and "build" not in svc}
+    for name, image in images.items():
+        assert re.fullmatch(r"[\w./-]+:\d+\.\d+\.\d+(-[\w.]+)?", image), f"{name}: pin an exact version, not {image}"
+    repos = {image.split(":")[0] for image in images.values()}
+    assert "grafana/grafana" in repos and "grafana/grafana-oss" not in repos  # -oss is deprecated
+    # The broker config (password_file, acl_file) is tested on the suite's Mosquitto: same minor line.
+    mosquitto = _installed_version("mosquitto", "-h")
+    assert images["mosquitto"].split(":")[1].rsplit(".", 1)[0] == mosquitto.rsplit(".", 1)[0], mosquitto
+    assert images["preflight"] == images["mosquitto"]  # one image to pull
+    # Dashboards and the alert rule are tested with InfluxQL on the suite's InfluxDB 1.x.
+    assert images["influxdb"].split(":")[1].split(".")[0] == _installed_version("influxd", "version").split(".")[0] == "1"
+
+
+PREFLIGHT = ROOT / "deploy" / "preflight" / "check.sh"
+GOOD = {"CHECK_NAMES": "A_PASSWORD B_PASSWORD", "A_PASSWORD": "x" * 16, "B_PASSWORD": "y" * 16,
+        "ALERT_WEBHOOK_URL": "https://hooks.example.org/emberwatch"}
+
+
+def _preflight(tmp_path: Path, env: dict[str, str], auth_files: tuple[str, ...] = ("passwd", "acl")):
+    auth = tmp_path / "auth"
+    auth.mkdir(exist_ok=True)
+    for f in auth_files:
+        (auth / f).write_text("x\n")
+    return subprocess.run(["sh", str(PREFLIGHT)], env={"PATH": "/usr/bin:/bin", "AUTH_DIR": str(auth), **env},
+                          capture_output=True, text=True, timeout=10, check=False)
+
+
+def test_preflight_passes_a_complete_setup(tmp_path: Path) -> None:
+    ok = _preflight(tmp_path, GOOD)
+    assert ok.returncode == 0, ok.stderr
+
+
+@pytest.mark.parametrize("env,files,message", [
+    ({}, ("acl",), "no broker passwd file: run 'python3 deploy/mosquitto/credentials.py init"),
+    ({"B_PASSWORD": "change-me"}, ("passwd", "acl"), "B_PASSWORD is still the change-me placeholder"),
+    ({"A_PASSWORD": ""}, ("passwd", "acl"), "A_PASSWORD is empty"),
+    ({"A_PASSWORD": "short"}, ("passwd", "acl"), "A_PASSWORD is shorter than 12"),
+    ({"ALERT_WEBHOOK_URL": "https://alerts.example.invalid/emberwatch"}, ("passwd", "acl"),
+     "GRAFANA_ALERT_WEBHOOK_URL is still the placeholder"),
+])
+def test_preflight_refuses_with_a_message_saying_what_to_do(tmp_path: Path, env, files, message) -> None:
+    bad = _preflight(tmp_path, {**GOOD, **env}, files)
+    assert bad.returncode == 1 and message in bad.stderr and "nothing was started" in bad.stderr
+
+
+def test_preflight_checks_every_secret_compose_passes_it() -> None:
+    env = SERVICES["preflight"]["environment"]
+    checked = set(env["CHECK_NAMES"].split())
+    secrets = {k for k in env if SECRET_NAME.search(k)}
+    assert checked == secrets and "MQTT_GATEWAY_PASSWORD" in checked
 
 
 def _emberwatch_commands(service: dict) -> list[str]:
@@ -142,8 +249,9 @@ def _emberwatch_commands(service: dict) -> list[str]:
 
 def test_services_use_the_emberwatch_cli_commands_that_exist() -> None:
     assert _emberwatch_commands(SERVICES["gateway"]) == ["gateway"]
+    assert _emberwatch_commands(SERVICES["influxdb-init"]) == ["influx-setup"]
     assert _emberwatch_commands(SERVICES["simulator"]) == ["simulate"]
-    for name in ("gateway", "simulator"):
+    for name in ("gateway", "influxdb-init", "simulator"):
         for command in _emberwatch_commands(SERVICES[name]):
             assert command in COMMANDS, f"{name} runs `emberwatch {command}`, which is not registered"
 

@@ -73,7 +73,7 @@ def test_replay_rejects_a_corrupt_log_line(tmp_path: Path) -> None:
         list(live_replay.read_log(str(bad)))
 
 
-def demo_shell_command(event_log: Path) -> str:
+def demo_shell_command(event_log: Path, broker_port: int) -> str:
     """The simulator service's command, pointed at this checkout instead of the image's paths."""
     service = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["simulator"]
     assert service["entrypoint"] == ["sh", "-c"]
@@ -82,7 +82,8 @@ def demo_shell_command(event_log: Path) -> str:
     return (command.replace("$$", "$")  # compose's escape for a literal $
             .replace("emberwatch simulate", f"{bindir / 'emberwatch'} simulate")
             .replace("python /opt/emberwatch-demo/", f"{sys.executable} {ROOT / 'deploy' / 'demo'}/")
-            .replace("/tmp/demo.jsonl", str(event_log)))
+            .replace("/tmp/demo.jsonl", str(event_log))
+            .replace("@mosquitto:1883", f"@127.0.0.1:{broker_port}"))
 
 
 @pytest.mark.integration
@@ -97,12 +98,12 @@ def test_demo_service_command_fills_the_alert_dashboard(deploy_broker, influx_se
                    f"http://127.0.0.1:{influx_server.port}", "EMBERWATCH_INFLUX_DB": db}
     env = {**os.environ, "DEMO_NODES": "30", "DEMO_DAYS": "1", "DEMO_IGNITIONS": "1", "DEMO_SEED": "3",
            "DEMO_SPEED": "1e9",  # no waiting in a test
-           "DEMO_MQTT_URL": f"mqtt://simulator:sim-test-password@127.0.0.1:{broker.port}"}
+           "DEMO_MQTT_PASSWORD": "sim-test-password"}
     event_log = tmp_path / "demo.jsonl"
     started_ms = int(time.time() * 1000)
     with running_gateway(gateway_env) as gateway:
         assert gateway.wait_subscribed(15), "gateway subscription"
-        result = subprocess.run(["sh", "-c", demo_shell_command(event_log)], env=env, capture_output=True,
+        result = subprocess.run(["sh", "-c", demo_shell_command(event_log, broker.port)], env=env, capture_output=True,
                                 text=True, timeout=300, check=False)
         assert result.returncode == 0, result.stderr[-3000:]
         lines = [json.loads(line) for line in event_log.read_text().splitlines()]
@@ -117,3 +118,11 @@ def test_demo_service_command_fills_the_alert_dashboard(deploy_broker, influx_se
     rows = influxql(influx_server.port, query, db)
     assert sorted((r["node"], r["seq"], r["score"], r["threshold"], r["battery_mv"]) for r in rows) == sorted(
         (a["node"], a["seq"], a["score"], a["thr"], a["bat_mv"]) for a in alerts)
+
+
+def test_demo_command_refuses_a_missing_or_placeholder_password(tmp_path: Path) -> None:
+    for password in ("", "change-me"):
+        result = subprocess.run(["sh", "-c", demo_shell_command(tmp_path / "x.jsonl", 1)], capture_output=True, text=True,
+                                env={**os.environ, "DEMO_MQTT_PASSWORD": password}, timeout=30, check=False)
+        assert result.returncode == 2 and "MQTT_SIMULATOR_PASSWORD" in result.stderr
+        assert not (tmp_path / "x.jsonl").exists()  # refused before simulating anything
