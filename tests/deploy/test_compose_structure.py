@@ -189,8 +189,10 @@ def _installed_version(*cmd: str) -> str:
 
 def test_images_are_pinned_to_what_the_tests_run() -> None:
     images = {name: svc["image"] for name, svc in SERVICES.items() if "image" in svc and "build" not in svc}
-    for name, image in images.items():
-        assert re.fullmatch(r"[\w./-]+:\d+\.\d+\.\d+(-[\w.]+)?", image), f"{name}: pin an exact version, not {image}"
+    for name, image in images.items():  # no latest / major-only tags that drift between pulls
+        assert re.fullmatch(r"[\w./-]+:\d+\.\d+(\.\d+)?(-[\w.]+)?", image), f"{name}: pin an exact version, not {image}"
+    for name in ("preflight", "mosquitto", "influxdb", "grafana"):
+        assert re.fullmatch(r"[\w./-]+:\d+\.\d+\.\d+", images[name]), f"{name}: pin major.minor.patch"
     repos = {image.split(":")[0] for image in images.values()}
     assert "grafana/grafana" in repos and "grafana/grafana-oss" not in repos  # -oss is deprecated
     # The broker config (password_file, acl_file) is tested on the suite's Mosquitto: same minor line.
