@@ -103,7 +103,8 @@ def test_settings_refuse_a_bad_offset() -> None:
 
 def test_fire_weather_line_protocol() -> None:
     event = Event("fire_weather", "ridge", "fwi", None, 1_681_387_200_000, {"fwi": 10.1, "nodes": 5})  # type: ignore[dict-item]
-    assert event_to_line(event, 0) == "fire_weather,site=ridge,node=fwi fwi=10.1,nodes=5i 1681387200000"
+    # Points are written in microseconds (gateway/points.py time_us).
+    assert event_to_line(event, 0) == "fire_weather,site=ridge,node=fwi fwi=10.1,nodes=5i 1681387200000000"
 
 
 @pytest.mark.integration
