@@ -45,6 +45,9 @@ class IncidentReplay:
         self.wind_messages += event.kind == "weather"
         self.transitions += self.engine.observe([(event, self.now_ms)], self.now_ms)
 
+    def close(self) -> None:  # a publish sink like the others
+        pass
+
     def finish(self, end_ms: int) -> None:
         self.transitions += self.engine.tick(max(self.now_ms, end_ms))
 
@@ -84,12 +87,18 @@ def incident_table(result: ScenarioResult, transitions: list[Event]) -> list[dic
     for row in rows.values():
         labels: Counter[int] = Counter()
         causes: Counter[str] = Counter()
+        first_by_label: dict[int, int] = {}
         for node, _lat, _lon, first_ms, last_ms, *_ in row["members"]:
             for a in by_node.get(node, []):
                 if first_ms <= a.t_ms <= last_ms:
                     labels[a.ignition] += 1
                     causes[a.cause] += 1
+                    first_by_label[a.ignition] = min(first_by_label.get(a.ignition, a.t_ms), a.t_ms)
         row["ignition"] = labels.most_common(1)[0][0] if labels else -1
+        # An incident a false alert opened before the fire: it opened for the fire with the fire's evidence.
+        for state in (OPENED, CONFIRMED):
+            if row["ignition"] >= 0 and state + "_ms" in row:
+                row[state + "_ms"] = max(row[state + "_ms"], first_by_label[row["ignition"]])
         row["cause"] = "fire" if row["ignition"] >= 0 else (causes.most_common(1)[0][0] if causes else "other")
         row["confirmed"] = "confirmed_ms" in row
     return sorted(rows.values(), key=lambda r: r.get("opened_ms", 0))
@@ -151,3 +160,97 @@ def score(result: ScenarioResult, transitions: list[Event]) -> dict:
         "per_ignition": per_ignition,
         "table": [{k: v for k, v in r.items() if k != "members"} for r in table],
     }
+
+
+def _fmt_min(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds / 60:.1f} min"
+
+
+def incident_markdown(s: dict) -> str:
+    lines = ["# Incidents: the gateway's incident engine against the true ignitions", "",
+             (f"{s['confirmed']} of {s['ignitions']} ignitions became confirmed incidents; median time from "
+              f"ignition to open {_fmt_min(s['open_after_s_median'])}, to confirmed "
+              f"{_fmt_min(s['confirmed_after_s_median'])}; median location error at confirmation "
+              f"{s['error_at_confirm_m_median'] if s['error_at_confirm_m_median'] is not None else '-'} m."), "",
+             "| ignition | opened after | confirmed after | error at open / confirm / last (m) | radius (m) | "
+             "confirmed because | incidents |", "|---|---|---|---|---|---|---|"]
+    for p in s["per_ignition"]:
+        lines.append(f"| {p['index']} | {_fmt_min(p['open_after_s'])} | {_fmt_min(p['confirmed_after_s'])} | "
+                     f"{p['error_at_open_m']} / {p['error_at_confirm_m']} / {p['error_final_m']} | "
+                     f"{p['radius_at_confirm_m']} | {p['confirmed_by'] or '-'} | {p['incidents']} |")
+    lines += ["", (f"False incidents: {s['false_incidents']} opened ({s['false_incidents_per_1000_node_months']} per "
+                   f"1,000 node-months), {s['false_confirmed_incidents']} confirmed "
+                   f"({s['false_confirmed_per_1000_node_months']} per 1,000 node-months) over {s['node_months']} "
+                   "node-months."),
+              f"- opened, per 1,000 node-months by cause: {s['false_incidents_per_1000_node_months_by_cause']}",
+              f"- confirmed, per 1,000 node-months by cause: {s['false_confirmed_per_1000_node_months_by_cause']}",
+              ("- causes are the simulator's labels of the alerts behind each incident; radio losses and delays "
+               "act through which alerts arrive and when, so they have no label of their own."), "",
+              "Figure: `incident_map.png`.", ""]
+    return "\n".join(lines)
+
+
+def write_incident_report(result: ScenarioResult, replay: IncidentReplay, directory: str | Path) -> dict:
+    """incidents.json, incidents.md and incident_map.png in `directory`; returns the score."""
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    summary = score(result, replay.transitions)
+    summary["weather_messages"] = replay.wind_messages
+    summary["ignored_alerts"] = dict(replay.engine.ignored)
+    (out / "incidents.json").write_text(json.dumps(summary, indent=2, default=_plain) + "\n")
+    (out / "incidents.md").write_text(incident_markdown(summary))
+    incident_map(result, summary, out / "incident_map.png")
+    return summary
+
+
+def _plain(value):
+    if isinstance(value, (np.integer, np.floating)):
+        return value.item()
+    if isinstance(value, tuple):
+        return list(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def incident_map(result: ScenarioResult, summary: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Circle
+
+    fig, ax = plt.subplots(figsize=(9, 9))
+    index = {node: i for i, node in enumerate(result.node_ids)}
+    ax.scatter(result.x_m, result.y_m, s=4, c="0.75", label="node")
+    fire_nodes = sorted({a.node for a in result.alert_records if a.ignition >= 0})
+    false_nodes = sorted({a.node for a in result.alert_records if a.ignition < 0} - set(fire_nodes))
+    for nodes, colour, label in ((fire_nodes, "tab:red", "alerted (smoke)"), (false_nodes, "tab:blue", "false alert")):
+        idx = [index[n] for n in nodes]
+        if idx:
+            ax.scatter(result.x_m[idx], result.y_m[idx], s=14, c=colour, label=label, zorder=3)
+    for ign in result.ignitions:
+        ax.plot([ign.x_m], [ign.y_m], marker="*", ms=18, c="darkred", zorder=6)
+        ax.annotate(f"ignition {ign.index}", (ign.x_m, ign.y_m), textcoords="offset points", xytext=(8, 8),
+                    fontsize=8, color="darkred")
+    for row in summary["table"]:
+        confirmed = row["confirmed"]
+        x, y = row["confirmed_xy"] if confirmed else row["opened_xy"]
+        radius = row["confirmed_radius_m"] if confirmed else row["opened_radius_m"]
+        colour = ("darkred" if row["ignition"] >= 0 else "navy") if confirmed else "orange"
+        ax.add_patch(Circle((x, y), radius, fill=False, lw=1.6 if confirmed else 0.8, ec=colour, zorder=5,
+                            ls="-" if confirmed else ":"))
+        ax.plot([x], [y], marker="+", ms=10, c=colour, zorder=5)
+        if row["ignition"] >= 0 and confirmed:
+            ign = result.ignitions[row["ignition"]]
+            ax.plot([ign.x_m, x], [ign.y_m, y], c="darkred", lw=0.8, ls="--", zorder=4)
+    ax.plot([], [], c="darkred", lw=1.6, label="confirmed incident (fire), uncertainty circle")
+    ax.plot([], [], c="navy", lw=1.6, label="confirmed incident (false)")
+    ax.plot([], [], c="orange", lw=0.8, ls=":", label="opened, never confirmed")
+    ax.plot([], [], marker="*", ms=12, c="darkred", ls="", label="true ignition")
+    ax.set_aspect("equal")
+    ax.set_xlabel("x (m east)")
+    ax.set_ylabel("y (m north)")
+    ax.set_title(f"Incidents vs ignitions: {summary['confirmed']}/{summary['ignitions']} confirmed, "
+                 f"{summary['false_confirmed_incidents']} false confirmed")
+    ax.legend(loc="upper right", fontsize=7)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -58,6 +58,7 @@ class ScenarioResult:
         self.alert_records: list[AlertRecord] = []
         self.first_alert_ms: dict[str, int] = {}
         self.heartbeats = 0
+        self.weather_messages = 0  # from the site weather station
         self.messages_published = 0
         self.node_steps = 0
         self.steps = 0

@@ -56,6 +56,8 @@ M_PER_DEG_LAT = 111_320.0
 EXPOSED_PPM = 1.0        # CO above background that counts as "this node smells a fire"
 EXPOSED_HEAT_C = 1.0
 PERIMETER_EVERY_S = 900
+WEATHER_STATION = "wx0"  # the site's weather station: wind and rain every WEATHER_EVERY_S (schema kind weather)
+WEATHER_EVERY_S = 600
 RAIN_WINDOW_S = 2 * 3600  # false alerts this soon after rain starts or stops are blamed on the rain
 
 
@@ -162,12 +164,21 @@ def run_scenario(config: ScenarioConfig, publish: Publish | None = None,
     last_nuisance_ms = np.full(n, -(1 << 62), dtype=np.int64)
     exposure_fire = np.full(n, -1, dtype=np.int64)
     first_true_alert_ms: dict[int, int] = {}
+    weather_topic = schema.topic(config.site, WEATHER_STATION, "weather")
+    rain_um = 0.0
     next_report = 0.0
     for step in range(n_steps):
         t_s = step * dt_s
         step_ms = EPOCH_MS + t_s * 1000
         t_ms = step_ms + phase_ms
         wx = weather.step(t_s, dt_s)
+        rain_um += wx.rain_mm_h * dt_s / 3.6
+        if t_s % WEATHER_EVERY_S < dt_s:  # a station on mains or solar: its own link, not the nodes' radio
+            outbox.post(int(step_ms), (weather_topic, schema.encode_weather, (
+                WEATHER_STATION, result.weather_messages, int(step_ms), min(10000, round(wx.wind_ms * 100)),
+                round(270 - math.degrees(wx.wind_to_rad)) % 360, min(1_000_000, round(rain_um))), False))
+            result.weather_messages += 1
+            rain_um = 0.0
         for fire in fires:
             seen_ms = first_true_alert_ms.get(fire.index)
             if (config.suppression_delay_s is not None and seen_ms is not None and not fire.out_reason

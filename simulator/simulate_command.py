@@ -124,6 +124,7 @@ def build_config(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
+    from simulator.clock import EPOCH_MS
     from simulator.publishers import EventLog, MqttPublisher, PublishError
     from simulator.scenario import ScenarioConfigError, run_scenario
 
@@ -147,6 +148,12 @@ def run(args: argparse.Namespace) -> int:
         for sink in sinks:
             sink.close()
         return 1
+    replay = None
+    if args.report:  # the gateway's incident engine takes what the radio delivered, as a gateway would
+        from simulator.incident_score import IncidentReplay
+
+        replay = IncidentReplay()
+        sinks.append(replay)  # type: ignore[arg-type]
 
     def publish_all(topic: str, payload: bytes, retain: bool) -> None:
         for sink in sinks:
@@ -192,8 +199,17 @@ def run(args: argparse.Namespace) -> int:
         from simulator.report import write_report
 
         write_report(result, args.report, command)
+        from simulator.incident_score import write_incident_report
+
+        assert replay is not None
+        replay.finish(EPOCH_MS + int(result.sim_s * 1000))
+        summary["incidents"] = write_incident_report(result, replay, args.report)
     _print_summary(summary, args)
     return 0
+
+
+def _minutes(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds / 60:.1f} min"
 
 
 def _print_summary(s: dict, args: argparse.Namespace) -> None:
@@ -213,6 +229,12 @@ def _print_summary(s: dict, args: argparse.Namespace) -> None:
     print(f"  battery life projection (days): min {b['projected_life_days_min']:.0f}, "
           f"median {b['projected_life_days_median']:.0f}")
     if args.report:
-        print(f"  report: {args.report}/summary.md")
+        i = s["incidents"]
+        print(f"  incidents: {i['confirmed']} of {i['ignitions']} ignitions confirmed; median to open "
+              f"{_minutes(i['open_after_s_median'])}, to confirmed {_minutes(i['confirmed_after_s_median'])}; median "
+              f"location error {i['error_at_confirm_m_median']} m; false: {i['false_incidents']} opened, "
+              f"{i['false_confirmed_incidents']} confirmed ({i['false_confirmed_per_1000_node_months']} per 1,000 "
+              "node-months)")
+        print(f"  report: {args.report}/summary.md, {args.report}/incidents.md")
     if args.event_log:
         print(f"  event log: {args.event_log}")

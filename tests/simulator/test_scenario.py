@@ -24,7 +24,7 @@ def test_messages_decode_in_time_order_with_one_seq_per_node():
     assert all(m["k"] == "status" and m["state"] == "online" for m in statuses)
     assert all(r for _, r in decoded[:25])  # online status is retained
     timed = [m for m, _ in decoded if "t_ms" in m]
-    assert len(timed) == result.heartbeats + len(result.alerts) - result.radio["lost"]
+    assert len(timed) == result.heartbeats + result.weather_messages + len(result.alerts) - result.radio["lost"]
     seqs: dict[str, list[int]] = {}
     for m in timed:
         assert m["t_ms"] >= EPOCH_MS

@@ -1,0 +1,44 @@
+"""Incident scoring: the gateway's engine over a simulated forest, matched to the true ignitions."""
+
+from pathlib import Path
+
+from simulator.incident_score import IncidentReplay, incident_table, score, write_incident_report
+from simulator.scenario import ScenarioConfig, run_scenario
+
+
+def _run(tmp_path: Path | None = None, **overrides):
+    settings = {"n_nodes": 25, "days": 0.75, "ignitions": 1, "seed": 1, "site": "demo",
+                "ignition_plan": [(13 * 3600, 400.0, 400.0)]}
+    settings.update(overrides)
+    replay = IncidentReplay()
+    result = run_scenario(ScenarioConfig(**settings), publish=replay)
+    replay.finish(0)
+    return result, replay
+
+
+def test_a_fire_in_the_grid_becomes_one_confirmed_incident_near_it(tmp_path: Path) -> None:
+    result, replay = _run()
+    assert replay.wind_messages > 0  # the site weather station reports wind to the engine
+    s = score(result, replay.transitions)
+    (fire,) = s["per_ignition"]
+    assert s["confirmed"] == 1 and fire["confirmed_after_s"] is not None
+    first_alert_s = result.detection_latency_s()[0]
+    assert first_alert_s is not None and fire["open_after_s"] >= first_alert_s - 1
+    assert fire["confirmed_after_s"] >= fire["open_after_s"]
+    assert fire["error_at_confirm_m"] < 600  # a 5 x 5 grid at 200 m: within a few spacings
+    summary = write_incident_report(result, replay, tmp_path)
+    assert summary["confirmed"] == 1
+    for name in ("incidents.json", "incidents.md", "incident_map.png"):
+        assert (tmp_path / name).stat().st_size > 0
+    assert "1 of 1 ignitions became confirmed incidents" in (tmp_path / "incidents.md").read_text()
+
+
+def test_without_fire_every_incident_is_false_and_labelled_by_its_alerts_cause() -> None:
+    result, replay = _run(ignition_plan=[], ignitions=0, days=1.0, seed=4)
+    table = incident_table(result, replay.transitions)
+    assert len(table) == 2  # this seed's two nuisance alerts, far apart
+    assert all(r["ignition"] == -1 and r["cause"] != "fire" for r in table)
+    s = score(result, replay.transitions)
+    assert s["confirmed"] == 0 and s["false_incidents"] == len(table)
+    assert sum(s["false_incidents_per_1000_node_months_by_cause"].values()) * result.node_months() / 1000 \
+        == __import__("pytest").approx(len(table))
