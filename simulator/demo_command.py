@@ -8,6 +8,8 @@ the summary is read back from that store, not from the simulator's memory.
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import logging
 import socket
 import tempfile
@@ -52,6 +54,8 @@ def _run_demo(args: argparse.Namespace, store_path: Path) -> int:
 
     from gateway.config import GatewayConfig
     from gateway.embedded_broker import EmbeddedBroker
+    from gateway.incidents.processor import gateway_processors
+    from gateway.incidents.store import SqliteIncidentStore
     from gateway.service import GatewayService
     from gateway.sqlite_sink import SqliteSink
     from simulator.scenario import ScenarioConfig, run_scenario
@@ -60,10 +64,10 @@ def _run_demo(args: argparse.Namespace, store_path: Path) -> int:
     broker.start()
     print(f"[demo] in-process MQTT broker on {broker.url}")
     sink = SqliteSink(str(store_path))
-    config = GatewayConfig.from_env({"EMBERWATCH_MQTT_URL": broker.url,
-                                     "EMBERWATCH_SQLITE_PATH": str(store_path),
-                                     "EMBERWATCH_MQTT_CLIENT_ID": "emberwatch-demo-gateway"})
-    gateway = GatewayService(config, sink)
+    env = {"EMBERWATCH_MQTT_URL": broker.url, "EMBERWATCH_SQLITE_PATH": str(store_path),
+           "EMBERWATCH_MQTT_CLIENT_ID": "emberwatch-demo-gateway"}
+    config = GatewayConfig.from_env(env)
+    gateway = GatewayService(config, sink, processors=gateway_processors(config, env))
     gateway_thread = threading.Thread(target=gateway.run, name="gateway", daemon=True)
     gateway_thread.start()
     try:
@@ -105,29 +109,52 @@ def _run_demo(args: argparse.Namespace, store_path: Path) -> int:
         alerts = stored.alerts_since(0, site="demo")
     finally:
         stored.close()
+    incidents = [r for r in SqliteIncidentStore(str(store_path)).latest_incidents(0) if r["site"] == "demo"]
     _print_summary(result, alerts, len(sent), gateway, elapsed_s)
+    print_incidents(result, incidents)
     return 0
 
 
 def _print_summary(result, alerts: list[dict], n_sent: int, gateway, elapsed_s: float) -> None:
-    nodes = sorted({a["node"] for a in alerts})
     print()
     print("=== Emberwatch demo ===")
     print(f"messages published: {n_sent}; gateway received {gateway.stats.received}, "
-          f"stored {gateway.stats.stored}, rejected {sum(gateway.ingest.rejected.values())}")
-    print(f"alerts stored: {len(alerts)} from {len(nodes)} node(s): {', '.join(nodes) or '-'}")
-    # Which fire (if any) each stored alert was about comes from the simulator's ground truth,
-    # joined on (node, seq): a timestamp cut would count a nuisance after ignition as a detection.
-    cause = {(r.node, r.seq): r.ignition for r in result.alert_records}
+          f"stored {gateway.stats.stored}, rejected {sum(gateway.ingest.rejected.values())}; "
+          f"node alerts stored: {len(alerts)} from {len({a['node'] for a in alerts})} node(s); wall time "
+          f"{elapsed_s:.1f} s")
+
+
+def print_incidents(result, incidents: list[dict]) -> None:
+    """What an operator is told: each incident the gateway raised, read back from its store (where, since
+    when, how sure), and which true ignition it was (the simulator's ground truth, by its evidence)."""
+    from simulator.incident_score import M_PER_DEG_LAT, alerts_by_node, truth_of
+    from simulator.scenario import SITE_LAT_E6, SITE_LON_E6
+
+    lat0, lon0 = SITE_LAT_E6 / 1e6, SITE_LON_E6 / 1e6
+    by_node = alerts_by_node(result)
+    print(f"incidents: {len(incidents)} ({sum(1 for r in incidents if r['level'] >= 2)} confirmed)")
+    found: set[int] = set()
+    for r in sorted(incidents, key=lambda r: r["first_evidence_ms"]):
+        x = (r["lon"] - lon0) * M_PER_DEG_LAT * math.cos(math.radians(lat0))
+        y = (r["lat"] - lat0) * M_PER_DEG_LAT
+        level = "CONFIRMED FIRE" if r["level"] >= 2 else "suspected"
+        state = r["state"] if r["state"] in ("resolved", "merged") else "open"
+        print(f"- {r['incident']} {level} ({state}): at {r['lat']:.5f}, {r['lon']:.5f} = ({x:.0f} m, {y:.0f} m) "
+              f"+- {r['radius_m']:.0f} m, {r['nodes']} node(s), {r['confidence']:.0%} sure, since "
+              f"{_fmt_time(r['first_evidence_ms'])}"
+              + (f", confirmed {_fmt_time(r['confirmed_ms'])}" if r.get("confirmed_ms") else ""))
+        ignition, cause, fire_first_ms = truth_of(by_node, json.loads(r["members"] or "[]"))
+        if ignition < 0:
+            print(f"    truth: no fire there ({cause})")
+            continue
+        ign = result.ignitions[ignition]
+        found.add(ignition)
+        opened_ms = max(r["first_evidence_ms"], fire_first_ms)
+        confirmed = (f", confirmed {(max(r['confirmed_ms'], fire_first_ms) - ign.t_ms) / 60000:.1f} min after it"
+                     if r.get("confirmed_ms") else "")
+        print(f"    truth: ignition {ignition} at {_fmt_time(ign.t_ms)} ({ign.x_m:.0f} m, {ign.y_m:.0f} m): opened "
+              f"{(opened_ms - ign.t_ms) / 60000:.1f} min after it{confirmed}; estimate "
+              f"{math.hypot(ign.x_m - x, ign.y_m - y):.0f} m from where it started")
     for ign in result.ignitions:
-        first = [a for a in alerts if cause.get((a["node"], a["seq"])) == ign.index]
-        print(f"ignition at {_fmt_time(ign.t_ms)}, position ({ign.x_m:.0f} m, {ign.y_m:.0f} m)")
-        if first:
-            a = first[0]
-            print(f"  first alert: node {a['node']} at {_fmt_time(a['t_ms'])}, "
-                  f"{(a['t_ms'] - ign.t_ms) / 60000:.1f} min after ignition")
-        else:
-            print("  no alert about this fire")
-    false_alerts = [a for a in alerts if cause.get((a["node"], a["seq"])) == -1]
-    print(f"false alerts (no fire near the node): {len(false_alerts)}")
-    print(f"wall time: {elapsed_s:.1f} s")
+        if ign.index not in found:
+            print(f"- ignition {ign.index} at {_fmt_time(ign.t_ms)} ({ign.x_m:.0f} m, {ign.y_m:.0f} m): no incident")

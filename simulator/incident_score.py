@@ -63,11 +63,33 @@ def _latlon_to_xy(result: ScenarioResult, lat: float, lon: float) -> tuple[float
     return ((lon - lon0) * M_PER_DEG_LAT * math.cos(math.radians(lat0)), (lat - lat0) * M_PER_DEG_LAT)
 
 
-def incident_table(result: ScenarioResult, transitions: list[Event]) -> list[dict]:
-    """One row per incident: when it opened/confirmed, where it was then, and what truth says it was."""
+def alerts_by_node(result: ScenarioResult) -> dict[str, list]:
     by_node: dict[str, list] = {}
     for a in result.alert_records:
         by_node.setdefault(a.node, []).append(a)
+    return by_node
+
+
+def truth_of(by_node: dict[str, list], members: list[list]) -> tuple[int, str, int]:
+    """(ignition or -1, cause, time of its first alert about that ignition) behind an incident's members:
+    the majority label of the members' alerts within each member's evidence span."""
+    labels: Counter[int] = Counter()
+    causes: Counter[str] = Counter()
+    first_by_label: dict[int, int] = {}
+    for node, _lat, _lon, first_ms, last_ms, *_ in members:
+        for a in by_node.get(node, []):
+            if first_ms <= a.t_ms <= last_ms:
+                labels[a.ignition] += 1
+                causes[a.cause] += 1
+                first_by_label[a.ignition] = min(first_by_label.get(a.ignition, a.t_ms), a.t_ms)
+    ignition = labels.most_common(1)[0][0] if labels else -1
+    cause = "fire" if ignition >= 0 else (causes.most_common(1)[0][0] if causes else "other")
+    return ignition, cause, first_by_label.get(ignition, 0)
+
+
+def incident_table(result: ScenarioResult, transitions: list[Event]) -> list[dict]:
+    """One row per incident: when it opened/confirmed, where it was then, and what truth says it was."""
+    by_node = alerts_by_node(result)
     rows: dict[str, dict] = {}
     for tr in transitions:
         f = tr.fields
@@ -85,21 +107,11 @@ def incident_table(result: ScenarioResult, transitions: list[Event]) -> list[dic
         if state == MERGED:
             row["merged_into"] = f["merged_into"]
     for row in rows.values():
-        labels: Counter[int] = Counter()
-        causes: Counter[str] = Counter()
-        first_by_label: dict[int, int] = {}
-        for node, _lat, _lon, first_ms, last_ms, *_ in row["members"]:
-            for a in by_node.get(node, []):
-                if first_ms <= a.t_ms <= last_ms:
-                    labels[a.ignition] += 1
-                    causes[a.cause] += 1
-                    first_by_label[a.ignition] = min(first_by_label.get(a.ignition, a.t_ms), a.t_ms)
-        row["ignition"] = labels.most_common(1)[0][0] if labels else -1
+        row["ignition"], row["cause"], fire_first_ms = truth_of(by_node, row["members"])
         # An incident a false alert opened before the fire: it opened for the fire with the fire's evidence.
         for state in (OPENED, CONFIRMED):
             if row["ignition"] >= 0 and state + "_ms" in row:
-                row[state + "_ms"] = max(row[state + "_ms"], first_by_label[row["ignition"]])
-        row["cause"] = "fire" if row["ignition"] >= 0 else (causes.most_common(1)[0][0] if causes else "other")
+                row[state + "_ms"] = max(row[state + "_ms"], fire_first_ms)
         row["confirmed"] = "confirmed_ms" in row
     return sorted(rows.values(), key=lambda r: r.get("opened_ms", 0))
 

@@ -42,6 +42,7 @@ from gateway.incidents.settings import IncidentSettings
 from gateway.ingest import Event
 
 P_FIRE, P_SUSPECT, P_REPEAT = 0.5, 0.25, 0.15  # how much one node's evidence adds to the confidence
+FUTURE_TOLERANCE_MS = 300_000
 
 
 @dataclass(slots=True)
@@ -62,6 +63,7 @@ class SiteState:
     wind: tuple[float, float, float, int] | None = None  # (to east, to north, speed m/s, t_ms)
     incidents: dict[str, Incident] = field(default_factory=dict)  # open ones
     suspects: list[Evidence] = field(default_factory=list)
+    clock_ms: int = 0  # the newest event time heard from the site (see IncidentEngine.tick)
 
     def projection(self, lat: float, lon: float) -> Projection:
         if self.proj is None:
@@ -94,6 +96,9 @@ class IncidentEngine:
     def observe(self, events: list[tuple[Event, int]], now_ms: int) -> list[Event]:
         out: list[Event] = []
         for event, _received_ms in events:
+            if event.t_ms is not None:  # a clock running ahead of the gateway's does not move time on
+                state = self.site(event.site)
+                state.clock_ms = max(state.clock_ms, min(event.t_ms, now_ms + FUTURE_TOLERANCE_MS))
             if event.kind == "alert" and event.t_ms is not None:
                 out += self._alert(event)
             elif event.kind == "heartbeat":
@@ -103,10 +108,16 @@ class IncidentEngine:
         return out + self.tick(now_ms)
 
     def tick(self, now_ms: int) -> list[Event]:
-        """Resolve incidents quiet for the quiet period; forget suspects too old to cluster."""
+        """Resolve incidents quiet for the quiet period; forget suspects too old to cluster.
+
+        Time here is each site's event clock (the newest event time its nodes sent), not the
+        gateway's: a backlog delivered late, or a replay of a past day, resolves an incident only
+        when the site's own messages show an hour went by without evidence. A site gone silent
+        keeps its incidents open: no news is not the fire being out."""
         out = []
         quiet = self.settings.quiet_ms
         for state in self.sites.values():
+            now_ms = state.clock_ms
             for inc in [i for i in state.incidents.values() if now_ms - i.last_ms >= quiet]:
                 del state.incidents[inc.id]
                 minutes = quiet // 60_000

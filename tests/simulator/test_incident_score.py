@@ -42,3 +42,16 @@ def test_without_fire_every_incident_is_false_and_labelled_by_its_alerts_cause()
     assert s["confirmed"] == 0 and s["false_incidents"] == len(table)
     assert sum(s["false_incidents_per_1000_node_months_by_cause"].values()) * result.node_months() / 1000 \
         == __import__("pytest").approx(len(table))
+
+
+@__import__("pytest").mark.slow
+def test_demo_prints_the_incidents_the_gateway_stored() -> None:
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-m", "emberwatch.cli", "demo", "--nodes", "25", "--days", "1"], cwd=root,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "incidents: 1 (1 confirmed)" in out.stdout
+    assert "CONFIRMED FIRE" in out.stdout and "truth: ignition 0" in out.stdout and "m from where it started" in out.stdout
