@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import logging
+import math
 import socket
 import tempfile
 import threading

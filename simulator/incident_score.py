@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 
@@ -118,12 +119,12 @@ def incident_table(result: ScenarioResult, transitions: list[Event]) -> list[dic
 
 def score(result: ScenarioResult, transitions: list[Event]) -> dict:
     table = incident_table(result, transitions)
-    per_ignition = []
+    per_ignition: list[dict] = []
     for ign in result.ignitions:
         mine = [r for r in table if r["ignition"] == ign.index]
-        opened = [r for r in mine if "opened_ms" in r]
+        with_open = [r for r in mine if "opened_ms" in r]
         confirmed = [r for r in mine if r["confirmed"]]
-        first_open = min(opened, key=lambda r: r["opened_ms"]) if opened else None
+        first_open = min(with_open, key=lambda r: r["opened_ms"]) if with_open else None
         first_conf = min(confirmed, key=lambda r: r["confirmed_ms"]) if confirmed else None
 
         def error_m(row: dict | None, key: str) -> float | None:
@@ -150,9 +151,9 @@ def score(result: ScenarioResult, transitions: list[Event]) -> dict:
         counts = Counter(r["cause"] for r in rows)
         return {c: round(counts.get(c, 0) / months * 1000, 2) if months else math.nan for c in CAUSES[1:]}
 
-    conf = [p["confirmed_after_s"] for p in per_ignition if p["confirmed_after_s"] is not None]
-    opened = [p["open_after_s"] for p in per_ignition if p["open_after_s"] is not None]
-    errors = [p["error_at_confirm_m"] for p in per_ignition if p["error_at_confirm_m"] is not None]
+    conf: list[float] = [p["confirmed_after_s"] for p in per_ignition if p["confirmed_after_s"] is not None]
+    opened: list[float] = [p["open_after_s"] for p in per_ignition if p["open_after_s"] is not None]
+    errors: list[float] = [p["error_at_confirm_m"] for p in per_ignition if p["error_at_confirm_m"] is not None]
     return {
         "ignitions": len(result.ignitions),
         "confirmed": len(conf),

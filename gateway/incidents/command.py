@@ -61,8 +61,8 @@ def status_of(row: dict) -> str:
     return word + (" (acked)" if row.get("acked_by") else "")
 
 
-def _utc(t_ms: object) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime(int(t_ms) / 1000)) if t_ms else "-"  # type: ignore[arg-type]
+def _utc(t_ms: int | float | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime(int(t_ms) / 1000)) if t_ms else "-"
 
 
 def format_table(rows: list[dict]) -> str:

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from simulator.incident_score import IncidentReplay, incident_table, score, write_incident_report
 from simulator.scenario import ScenarioConfig, run_scenario
+from simulator.sensors import SensorConfig
 
 
 def _run(tmp_path: Path | None = None, **overrides):
@@ -34,9 +35,11 @@ def test_a_fire_in_the_grid_becomes_one_confirmed_incident_near_it(tmp_path: Pat
 
 
 def test_without_fire_every_incident_is_false_and_labelled_by_its_alerts_cause() -> None:
-    result, replay = _run(ignition_plan=[], ignitions=0, days=1.0, seed=4)
+    # Many sun flecks and exhaust puffs: lone suspects open nothing, but some land near each other.
+    result, replay = _run(ignition_plan=[], ignitions=0, days=1.0, seed=4,
+                          sensors=SensorConfig(nuisances_per_node_month=90))
     table = incident_table(result, replay.transitions)
-    assert len(table) == 2  # this seed's two nuisance alerts, far apart
+    assert len(table) >= 3
     assert all(r["ignition"] == -1 and r["cause"] != "fire" for r in table)
     s = score(result, replay.transitions)
     assert s["confirmed"] == 0 and s["false_incidents"] == len(table)
