@@ -11,6 +11,8 @@
   EMBERWATCH_TTN_API_URL / EMBERWATCH_TTN_API_KEY   The Things Stack's HTTP API, for the Storage
                                    Integration backfill (its MQTT server is QoS 0 only)
   EMBERWATCH_TTN_BACKFILL_S        how far back the first backfill after a start reaches (default 3600)
+  EMBERWATCH_LORAWAN_STATE_FILE    each node's highest seq and boot across restarts (default:
+                                   <EMBERWATCH_SPOOL_DIR>/lorawan_state.json; unset without a spool: memory)
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ class LorawanSettings:
     ttn_api_url: str | None = None
     ttn_api_key: str | None = None
     backfill_s: int = 3600
+    # Each node's highest seq and boot, kept across gateway restarts (None: in memory only).
+    state_path: str | None = None
 
     def uplink_topic(self) -> str:
         if self.server == "chirpstack":
@@ -86,7 +90,12 @@ def lorawan_from_env(env: Mapping[str, str], problems: list[str]) -> LorawanSett
     if not backfill.isdigit() or not 0 <= int(backfill) <= 30 * 86400:
         problems.append(f"EMBERWATCH_TTN_BACKFILL_S={backfill!r} must be 0..2592000")
         backfill = "3600"
+    state_path = env.get("EMBERWATCH_LORAWAN_STATE_FILE") or None
+    if state_path is None and env.get("EMBERWATCH_SPOOL_DIR"):
+        state_path = os.path.join(os.path.abspath(env["EMBERWATCH_SPOOL_DIR"]), "lorawan_state.json")
+    elif state_path is not None and not os.path.isdir(os.path.dirname(os.path.abspath(state_path))):
+        problems.append(f"EMBERWATCH_LORAWAN_STATE_FILE: folder of {state_path!r} does not exist")
     if mqtt is None or len(problems) > known_problems:
         return None
     return LorawanSettings(server, registry, application, mqtt, api_url.rstrip("/") if api_url else None, api_key,
-                           int(backfill))
+                           int(backfill), state_path)

@@ -23,7 +23,7 @@ import paho.mqtt.client as mqtt
 from gateway.lorawan.registry import Registry, RegistryError, load_registry
 from gateway.lorawan.settings import LorawanSettings
 from gateway.lorawan.storage import HttpGet, StorageError, fetch_stored_uplinks, urllib_get
-from gateway.lorawan.translate import Translator
+from gateway.lorawan.translate import Translator, load_state, save_state
 from gateway.lorawan.uplinks import Uplink, UplinkError, parse_chirpstack, parse_ttn
 from gateway.mqtt_source import MessageSource, MqttSource, Received
 
@@ -31,7 +31,10 @@ log = logging.getLogger("emberwatch.gateway.lorawan")
 
 # Connection numbers of this source start here, so a combined source can tell its deliveries apart.
 CONNECTION_BASE = 1 << 30
-BACKFILL_OVERLAP_MS = 60_000  # network-server clocks and in-flight messages: ask a minute further back
+BACKFILL_OVERLAP_MS = 60_000
+# The unwrap state is saved at most this often while uplinks arrive (and at stop): a crash loses at
+# most a minute of it, which only matters to a node that passed a multiple of 65536 in that minute.
+STATE_SAVE_S = 60.0  # network-server clocks and in-flight messages: ask a minute further back
 
 
 class LorawanSource(MqttSource):
@@ -41,6 +44,9 @@ class LorawanSource(MqttSource):
         self.lorawan = settings
         self._registry_mtime_ns = os.stat(settings.registry_path).st_mtime_ns
         self.translator = Translator(load_registry(settings.registry_path), self._reload_registry)
+        if settings.state_path:
+            load_state(self.translator, settings.state_path)
+        self._state_saved_s = time.monotonic()
         self.connection = CONNECTION_BASE
         self.rejected: Counter[str] = Counter()
         self.translated = 0
@@ -99,7 +105,23 @@ class LorawanSource(MqttSource):
             topic, payload = self.translator.translate(uplink)
             self.translated += 1
             self.last_uplink_ms = max(uplink.received_ms, self.last_uplink_ms or 0)
+            if self.lorawan.state_path and time.monotonic() - self._state_saved_s >= STATE_SAVE_S:
+                self._save_state()
         self.deliver(Received(topic, payload, mid, qos, received_ms, self.connection))
+
+    def _save_state(self) -> None:
+        assert self.lorawan.state_path
+        self._state_saved_s = time.monotonic()
+        try:
+            save_state(self.translator, self.lorawan.state_path)
+        except OSError as exc:
+            log.error("cannot save the LoRaWAN state to %s: %s", self.lorawan.state_path, exc)
+
+    def stop(self) -> None:
+        super().stop()
+        if self.lorawan.state_path:
+            with self._lock:
+                self._save_state()
 
     def _reject(self, exc: UplinkError, topic: str) -> None:
         self.rejected[exc.reason] += 1

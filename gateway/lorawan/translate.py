@@ -13,7 +13,9 @@ The alert's score travels as score/threshold x 256, so it is stored with thresho
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -89,6 +91,37 @@ class Translator:
         return schema.encode_heartbeat(node, seq, t_ms, frame["bat_mv"], frame["temp_cc"],
                                        frame["rh_cp"], frame["gas_q8"], frame["queued"], boot=boot,
                                        flt=frame["flt"], bat_pct=frame["bat_pct"])
+
+
+def save_state(translator: Translator, path: str) -> None:
+    """Each node's highest seq and boot, so a restarted gateway unwraps the 16-bit seq where it was."""
+    nodes = sorted(set(translator.highest_seq) | set(translator.boot))
+    body = json.dumps({"nodes": [[site, node, translator.highest_seq.get((site, node)),
+                                  translator.boot.get((site, node))] for site, node in nodes]})
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(body)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def load_state(translator: Translator, path: str) -> int:
+    """What save_state kept (a missing or damaged file is a fresh start); returns how many nodes."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            rows = json.load(fh)["nodes"]
+        for site, node, seq, boot in rows:
+            if isinstance(seq, int):
+                translator.highest_seq[(str(site), str(node))] = seq
+            if isinstance(boot, int):
+                translator.boot[(str(site), str(node))] = boot
+    except FileNotFoundError:
+        return 0
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        log.warning("LoRaWAN state %s unreadable, starting afresh: %s", path, exc)
+        return 0
+    return len(rows)
 
 
 def _with_radio(payload: bytes, up: Uplink) -> bytes:

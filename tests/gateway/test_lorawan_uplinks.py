@@ -129,3 +129,22 @@ def test_storage_reader_asks_the_documented_endpoint_and_reads_its_lines() -> No
     assert "after=2020-08-24T10%3A00%3A00.000Z" in url and headers["Authorization"] == "Bearer NNSXS.KEY"
     with pytest.raises(StorageError):
         fetch_stored_uplinks("https://eu1.example", "app1@ttn", "bad", 0, lambda u, h: (401, b"unauthorized"))
+
+
+def test_unwrap_state_survives_a_gateway_restart(tmp_path) -> None:
+    from gateway.lorawan.translate import load_state, save_state
+
+    before = Translator(REGISTRY)
+    for i, seq in enumerate((65534, 65535, 65536)):
+        before.translate(parse_chirpstack(*chirpstack_up(EUI, codec.encode_heartbeat(seq, 0, 9, 3000),
+                                                         f"2026-01-01T00:00:0{i}Z")))
+    path = str(tmp_path / "lorawan_state.json")
+    save_state(before, path)
+    after = Translator(REGISTRY)
+    assert load_state(after, path) == 1
+    msg = schema.decode(*after.translate(parse_chirpstack(*chirpstack_up(
+        EUI, codec.encode_heartbeat(65537, 0, 9, 3000), "2026-01-01T00:00:09Z"))))
+    assert (msg["seq"], msg["boot"]) == (65537, 1)  # boot 9 mod 8: no status frame gave its high bits
+    (tmp_path / "bad.json").write_text("{not json")
+    assert load_state(Translator(REGISTRY), str(tmp_path / "bad.json")) == 0  # a fresh start, not a crash
+    assert load_state(Translator(REGISTRY), str(tmp_path / "absent.json")) == 0
