@@ -30,11 +30,6 @@ _SEND_RESULTS = ("+EVT:TX_DONE", "+EVT:SEND_CONFIRMED_OK", "+EVT:SEND_CONFIRMED_
 _RETRY_LATER = ("AT_BUSY_ERROR", "AT_DUTYCYCLE_RESTRICTED", "AT_DUTYCYLE_RESTRICTED")
 
 
-def frame_for(kind: str, payload: bytes, now_ms: int) -> bytes:
-    """A schema-v2 alert or heartbeat (JSON) -> its uplink_codec frame."""
-    return codec.frame_from_message(kind, json.loads(payload), now_ms)
-
-
 class LorawanRadio:
     def __init__(self, modem, clock, settings, session_store, ticks_ms, sleep_ms, ticks_diff,
                  join_timeout_s: int = 90, send_budget_s: int = 30, confirm_attempts: int = 2,
