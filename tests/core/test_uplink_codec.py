@@ -161,3 +161,24 @@ def test_micropython_agrees_byte_for_byte() -> None:
     assert [c[1] for c in cfgs] == [c["hex"] for c in VECTOR_DATA["configs"]]
     assert [json.loads(c[2]) for c in cfgs] == [c["decoded"] for c in VECTOR_DATA["configs"]]
     assert lines.count("bad refused") == len(VECTOR_DATA["bad_downlinks"])
+
+
+PASTED = """
+const vm = require("vm");
+const fs = require("fs");
+const ctx = {};  // like a network server's sandbox: no require, no module, no Buffer
+vm.runInNewContext(fs.readFileSync(process.argv[1], "utf8"), ctx);
+const up = ctx.decodeUplink({bytes: JSON.parse(process.argv[2]), fPort: 10, recvTime: new Date()});
+const down = ctx.encodeDownlink({data: {thr: 6000}});
+console.log(JSON.stringify({up: up, down: down}));
+"""
+
+
+def test_formatter_works_pasted_into_a_bare_sandbox() -> None:
+    case = VECTOR_DATA["uplinks"][0]
+    done = subprocess.run([_node(), "-e", PASTED, str(CODEC_JS), json.dumps(list(bytes.fromhex(case["hex"])))],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    got = json.loads(done.stdout)
+    assert got["up"]["data"] == case["decoded"]
+    assert got["down"] == {"bytes": list(codec.encode_config(thr=6000)), "fPort": 10}
