@@ -21,6 +21,7 @@ COMMANDS = {
     "incidents": "gateway.incidents.command",
     "battery": "simulator.energy.command",
     "simulate": "simulator.simulate_command",
+    "plan": "simulator.plan.command",
     "node": "gateway.lorawan.node_command",
 }
 

@@ -46,6 +46,7 @@ from simulator.sensors import (
     FAULT_NAMES,
     FAULT_NONE,
     FAULT_STUCK,
+    FAULT_WET,
     SensorBank,
 )
 from simulator.terrain import make_terrain
@@ -74,8 +75,9 @@ def _draw_faults(rng: np.random.Generator, n: int, sim_s: float, config: Scenari
     month_s = 30 * 86400
     kind = np.full(n, FAULT_NONE, dtype=np.int64)
     at_s = np.full(n, np.inf)
-    for fault, rate in ((FAULT_STUCK, config.stuck_per_node_month), (FAULT_DEAD_SENSOR,
-                                                                        config.dead_sensor_per_node_month)):
+    for fault, rate in ((FAULT_STUCK, config.stuck_per_node_month),
+                        (FAULT_DEAD_SENSOR, config.dead_sensor_per_node_month),
+                        (FAULT_WET, config.wet_sensor_per_node_month)):
         t = rng.exponential(month_s / rate, n) if rate > 0 else np.full(n, np.inf)
         hit = (t < sim_s) & (t < at_s)
         kind[hit], at_s[hit] = fault, t[hit]
@@ -203,7 +205,8 @@ def run_scenario(config: ScenarioConfig, publish: Publish | None = None,
             outbox.post(int(t_ms[i]), (topics["status"][i], schema.encode_status, (ids[i], "offline"), True))
         alive &= ~dying
         ledger.tick(dt_s, alive)
-        alerts, scores = engine.step(t_ms, dt_s, temp_cc, rh_cp, gas_q8, alive)
+        # a sensor that did not answer gives the node nothing to run its pipeline on (as in the firmware)
+        alerts, scores = engine.step(t_ms, dt_s, temp_cc, rh_cp, gas_q8, alive & ~sensors.no_reading)
         result.node_steps += int(alive.sum())
         alerting = np.flatnonzero(alerts)
         if alerting.size:
@@ -228,7 +231,9 @@ def run_scenario(config: ScenarioConfig, publish: Publish | None = None,
         beating = np.flatnonzero(alive & (step % hb_steps == hb_offset))
         if beating.size:
             queued = link.queued(int(step_ms))[beating]
-            hb_items = [(topics["heartbeat"][i], schema.encode_heartbeat, (ids[i], s, t, mv, tc, rh, gq, q, la, lo), False)
+            hb_items = [(topics["heartbeat"][i], schema.encode_heartbeat,
+                         (ids[i], s, t, mv, tc, rh, gq, q, la, lo) if not sensors.no_reading[i] else
+                         (ids[i], s, t, mv, None, None, None, q, la, lo, 0, schema.FAULT_SENSOR_BUS), False)
                      for i, s, t, mv, tc, rh, gq, q, la, lo in zip(
                          beating.tolist(), seq[beating].tolist(), t_ms[beating].tolist(), ledger.voltage_mv(beating).tolist(),
                          temp_cc[beating].tolist(), rh_cp[beating].tolist(), gas_q8[beating].tolist(),

@@ -19,6 +19,7 @@ class ScenarioConfig:
                  heartbeat_s: int = 3600, ignition_plan: list[tuple[float, float, float]] | None = None,
                  suppression_delay_s: float | None = 3 * 3600, stuck_per_node_month: float = 0.01,
                  dead_sensor_per_node_month: float = 0.01, dead_battery_per_node_month: float = 0.01,
+                 wet_sensor_per_node_month: float = 0.0,
                  radio: bool = True, weather: WeatherConfig | None = None,
                  sensors: SensorConfig | None = None, radio_settings: RadioConfig | None = None,
                  fuel: FuelConfig | None = None) -> None:
@@ -38,6 +39,7 @@ class ScenarioConfig:
         self.stuck_per_node_month = stuck_per_node_month
         self.dead_sensor_per_node_month = dead_sensor_per_node_month
         self.dead_battery_per_node_month = dead_battery_per_node_month
+        self.wet_sensor_per_node_month = wet_sensor_per_node_month
         self.radio = radio
         self.weather = weather or WeatherConfig()
         self.sensors = sensors or SensorConfig()
@@ -67,7 +69,8 @@ class ScenarioConfig:
             out.append(f"sample_interval_s must be a positive integer, got {self.sample_interval_s!r}")
         if not (isinstance(self.heartbeat_s, int) and self.heartbeat_s >= 1):
             out.append(f"heartbeat_s must be a positive integer, got {self.heartbeat_s!r}")
-        for rate_name in ("stuck_per_node_month", "dead_sensor_per_node_month", "dead_battery_per_node_month"):
+        for rate_name in ("stuck_per_node_month", "dead_sensor_per_node_month", "dead_battery_per_node_month",
+                          "wet_sensor_per_node_month"):
             if not getattr(self, rate_name) >= 0:
                 out.append(f"{rate_name} must be >= 0")
         out.extend("radio: " + problem for problem in self.radio_settings.problems())

@@ -4,7 +4,12 @@ Air at the node = site weather + the node's microclimate (elevation, canopy
 offset, turbulence) + fire heat; humidity follows the same vapour at the
 node's temperature. Gas is a metal-oxide resistance that falls in smoke
 (power law in CO ppm) and a little in humid air. Then the sensor itself: a
-first-order lag, noise, slow drift, and faults (stuck value, dead sensor).
+first-order lag, noise, slow drift, and faults as a real BME688 shows them:
+a dead sensor does not answer on I2C, so the firmware's driver raises and the
+node gets no reading at all (`no_reading`; the node reports FAULT_SENSOR_BUS);
+a stuck one repeats its last values to the count; a wet one (water in the
+enclosure) rails humidity at the driver's 100.00 % clamp while condensate on
+the metal-oxide layer drags its resistance down to a few kilo-ohm.
 Nuisances that are not fires also happen: a sun fleck warming the enclosure
 for a few minutes, a vehicle or a chimney puffing CO past a node. They are
 what a detector's false alerts are made of.
@@ -21,8 +26,11 @@ from simulator.weather import WeatherState, saturation_vapour_hpa
 
 FAULT_NONE = 0
 FAULT_STUCK = 1        # readings freeze at their last value (firmware keeps re-reading a latched register)
-FAULT_DEAD_SENSOR = 2  # bus reads all zeros: -40.00 C rail, 0 %RH, gas 0 ohm
-FAULT_NAMES = {FAULT_NONE: "none", FAULT_STUCK: "stuck", FAULT_DEAD_SENSOR: "dead_sensor"}
+FAULT_DEAD_SENSOR = 2  # no answer on I2C: the driver raises, the node has no reading this wake
+FAULT_WET = 3          # water ingress: RH rails at 100.00 %, gas resistance collapses
+FAULT_NAMES = {FAULT_NONE: "none", FAULT_STUCK: "stuck", FAULT_DEAD_SENSOR: "dead_sensor", FAULT_WET: "wet"}
+WET_GAS_OHM = 3_000.0      # a flooded MOX layer conducts through its water film
+WET_RH_CP = 10_000         # the driver clamps humidity at 100.00 %
 
 GAS_SMOKE_REF_PPM = 5.0    # CO at which the MOX resistance has fallen by 2**0.6
 GAS_SMOKE_EXPONENT = 0.6
@@ -97,6 +105,7 @@ class SensorBank:
         self.gas_drift = np.zeros(n)
         self.lagged: list[np.ndarray] | None = None  # temp_c, rh_pct, ln_gas after the sensor's lag
         self.last: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # last readings, for stuck faults
+        self.no_reading = np.zeros(n, dtype=bool)  # the sensor did not answer this sample
 
     def read(self, t_s: float, dt_s: float, weather: WeatherState, co_ppm: np.ndarray,
              heat_c: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -131,9 +140,16 @@ class SensorBank:
                 temp_cc = np.where(stuck, self.last[0], temp_cc)
                 rh_cp = np.where(stuck, self.last[1], rh_cp)
                 gas_ohm = np.where(stuck, self.last[2], gas_ohm)
-            dead = failed & (self.fault_kind == FAULT_DEAD_SENSOR)
-            temp_cc = np.where(dead, int(TEMP_MIN_C * 100), temp_cc)
-            rh_cp = np.where(dead, 0, rh_cp)
-            gas_ohm = np.where(dead, 0, gas_ohm)
+            wet = failed & (self.fault_kind == FAULT_WET)
+            if wet.any():
+                rh_cp = np.where(wet, WET_RH_CP, rh_cp)
+                wet_gas = np.rint(WET_GAS_OHM * np.exp(z[4] * c.gas_noise_frac)).astype(np.int64)
+                gas_ohm = np.where(wet, wet_gas, gas_ohm)
+            self.no_reading = failed & (self.fault_kind == FAULT_DEAD_SENSOR)
+            if self.no_reading.any() and self.last is not None:
+                # nothing was read: keep the last values so nothing downstream sees a made-up number
+                temp_cc = np.where(self.no_reading, self.last[0], temp_cc)
+                rh_cp = np.where(self.no_reading, self.last[1], rh_cp)
+                gas_ohm = np.where(self.no_reading, self.last[2], gas_ohm)
         self.last = (temp_cc, rh_cp, gas_ohm)
         return temp_cc, rh_cp, gas_ohm

@@ -56,13 +56,15 @@ class WeatherState:
 class WeatherConfig:
     def __init__(self, mean_temp_c: float = 24.0, temp_swing_c: float = 7.0, dew_point_c: float = 10.0,
                  mean_wind_ms: float = 3.0, wind_to_deg: float = -45.0,
-                 rain_events_per_day: float = 0.1) -> None:
+                 rain_events_per_day: float = 0.1, start_hour: float = 0.0) -> None:
         self.mean_temp_c = mean_temp_c
         self.temp_swing_c = temp_swing_c
         self.dew_point_c = dew_point_c
         self.mean_wind_ms = mean_wind_ms
         self.wind_to_deg = wind_to_deg  # default -45 deg: a north-westerly blowing to the south-east
         self.rain_events_per_day = rain_events_per_day
+        # local solar hour at the scenario's start: lets a short run (a plan's scenario) begin near its ignition
+        self.start_hour = start_hour
 
 
 class Weather:
@@ -103,7 +105,7 @@ class Weather:
 
     def step(self, t_s: float, dt_s: float) -> WeatherState:
         c = self.config
-        hour = hour_of_day(t_s)
+        hour = hour_of_day(t_s + c.start_hour * S_PER_HOUR)
         rain_target = sum(mm for start, end, mm in self.rain_spells if start <= t_s < end)
         relax = 1.0 - math.exp(-dt_s / 900.0)  # weather changes over ~15 minutes
         self.rain_mm_h += (rain_target - self.rain_mm_h) * relax

@@ -13,6 +13,7 @@ from simulator.sensors import (
     FAULT_DEAD_SENSOR,
     FAULT_NONE,
     FAULT_STUCK,
+    FAULT_WET,
     SensorBank,
     SensorConfig,
 )
@@ -101,15 +102,38 @@ def test_dead_battery_takes_a_node_offline_with_a_retained_status():
     assert sorted(offline) == sorted(result.dead_nodes)
 
 
-def test_stuck_and_dead_sensors():
-    n = 3
-    bank = SensorBank(np.random.default_rng(1), np.zeros(n), np.array([FAULT_NONE, FAULT_STUCK, FAULT_DEAD_SENSOR]),
-                      np.array([np.inf, 120.0, 120.0]), 86400.0, SensorConfig(nuisances_per_node_month=0.0))
+def test_stuck_dead_and_wet_sensors_read_as_real_ones_do():
+    n = 4
+    bank = SensorBank(np.random.default_rng(1), np.zeros(n),
+                      np.array([FAULT_NONE, FAULT_STUCK, FAULT_DEAD_SENSOR, FAULT_WET]),
+                      np.array([np.inf, 120.0, 120.0, 120.0]), 86400.0, SensorConfig(nuisances_per_node_month=0.0))
     weather = WeatherState(0.0, 20.0, 50.0, 2.0, 0.0, 0.0, 0.1, True)
     zeros = np.zeros(n)
-    readings = [bank.read(t, 60.0, weather, zeros, zeros) for t in (0.0, 60.0, 120.0, 180.0, 240.0)]
+    readings, missing = [], []
+    for t in (0.0, 60.0, 120.0, 180.0, 240.0):
+        readings.append(bank.read(t, 60.0, weather, zeros, zeros))
+        missing.append(bank.no_reading.tolist())
     stuck = [tuple(int(r[k][1]) for k in range(3)) for r in readings[1:]]
-    assert len(set(stuck)) == 1  # frozen from the fault on
-    assert [int(r[0][2]) for r in readings[2:]] == [-4000] * 3 and int(readings[4][2][2]) == 0
+    assert len(set(stuck)) == 1  # frozen from the fault on, to the count
+    # a dead sensor does not answer: no reading from the fault on (the driver raises), nothing made up
+    assert [m[2] for m in missing] == [False, False, True, True, True] and not any(m[0] for m in missing)
+    assert all(-4000 < int(r[0][2]) < 8500 for r in readings)
+    # water in the enclosure: humidity at the driver's clamp, gas resistance down to a few kilo-ohm
+    assert [int(r[1][3]) for r in readings[2:]] == [10_000] * 3
+    assert all(1_000 < int(r[2][3]) < 10_000 for r in readings[2:]) and int(readings[0][2][3]) > 10_000
     healthy_gas = [int(r[2][0]) for r in readings]
     assert len(set(healthy_gas)) > 1 and min(healthy_gas) > 1000
+
+
+def test_a_dead_sensor_never_alerts_and_its_heartbeats_say_so():
+    messages = []
+    config = ScenarioConfig(n_nodes=9, days=0.5, ignitions=0, seed=4, dead_sensor_per_node_month=300.0,
+                            stuck_per_node_month=0.0, radio=False)
+    result = run_scenario(config, publish=lambda t, p, r: messages.append((t, p)))
+    dead = {node for node, kind in result.fault_kinds.items() if kind == "dead_sensor"}
+    assert len(dead) >= 5
+    assert not [a for a in result.alert_records if a.node in dead and a.fault == "dead_sensor"]
+    beats = [schema.decode(t, p) for t, p in messages if t.endswith("/heartbeat")]
+    flagged = {b["node"] for b in beats if b["flt"] == schema.FAULT_SENSOR_BUS}
+    assert flagged and flagged <= dead
+    assert all("temp_cc" not in b for b in beats if b["flt"] == schema.FAULT_SENSOR_BUS)
