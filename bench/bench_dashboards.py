@@ -29,6 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from gateway.fire_weather import STARTUP, DailyWeather, next_day  # noqa: E402
 from gateway.influx_rollups import InfluxAdmin, apply_rollups, backfill  # noqa: E402
 from tests.deploy.grafana_influxql import interpolate, load_dashboards, panels  # noqa: E402
 from tests.harness import servers  # noqa: E402
@@ -93,7 +94,14 @@ def fleet_lines(n_nodes: int, now_ms: int, days: int, rng: random.Random):
         if len(batch) >= 50_000:
             yield batch
             batch = []
-    for s in range(SITES):
+    for s in range(SITES):  # one daily rating per site, as gateway/fire_weather.py stores them
+        codes = STARTUP
+        for day in range(t0 // DAY_MS, now_ms // DAY_MS):
+            codes = next_day(codes, DailyWeather(20 + rng.random() * 10, 25 + rng.random() * 30, rng.random() * 30, 0.0,
+                                                 time.gmtime(day * 86400).tm_mon))
+            batch.append(f"fire_weather,site=site{s:02d},node=fwi fwi={codes.fwi:.3f},isi={codes.isi:.3f},"
+                         f"bui={codes.bui:.3f},ffmc={codes.ffmc:.3f},dmc={codes.dmc:.3f},dc={codes.dc:.3f},temp_c=25.0,"
+                         f"rh_pct=40.0,wind_kmh=12.0,rain_mm=0.0,nodes={per_site}i {day * DAY_MS + 12 * HOUR_MS}")
         for t in range(t0, now_ms, HOUR_MS):
             batch.append(f"weather,site=site{s:02d},node=ws{s} seq={t // HOUR_MS}i,wind_ms={rng.random() * 8:.2f},"
                          f"wind_dir_deg={rng.randrange(360)}i,rain_mm=0.0,temp_c={18 + rng.random() * 8:.2f},"
@@ -139,9 +147,9 @@ def panel_cases(now_ms: int) -> list[tuple[str, str, str]]:
     """(dashboard, panel/refId, expanded query) at each dashboard's default range, All selected."""
     out = []
     for name, board in load_dashboards().items():
-        span = board["time"]["from"].removeprefix("now-")
-        range_ms = int(span[:-1]) * {"h": HOUR_MS, "d": DAY_MS}[span[-1]]
         for p in panels(board):
+            span = p.get("timeFrom") or board["time"]["from"].removeprefix("now-")  # a panel's own range first
+            range_ms = int(span[:-1]) * {"h": HOUR_MS, "d": DAY_MS}[span[-1]]
             # Grafana: range / panel width in px (~1,000 at full width), rounded, then the panel's min interval.
             width_px = max(300, p["gridPos"]["w"] * 1920 // 24)
             interval_ms = round_interval_ms(range_ms / width_px)

@@ -10,8 +10,9 @@ relative humidity, 10-m wind and the 24-hour rain, carried forward through three
 - wind: the mean of the station's `weather` messages in the window (wind_cms, km/h for the FWI);
 - rain: the sum of the station's rain_um since the previous day's rating.
 
-A day is rated once its window has closed (plus a grace period for late messages); a site without a
-station message in the window gets no rating that day and keeps its codes. The codes start from the
+A day is rated once its window has closed (plus a grace period for late messages); a day still
+missing the station's wind or any temperature waits for a replay to bring them, up to two days, and
+is then skipped: the site gets no rating that day and keeps its codes. The codes start from the
 standard start-up values (FFMC 85, DMC 6, DC 15) and live in memory: after a gateway restart a site
 starts over from them. The equations come from the `wildfire-fwi` package, which reproduces the
 Van Wagner & Pickett (1985) reference values.
@@ -40,6 +41,7 @@ FIRE_WEATHER_NODE = "fwi"  # node tag of the stored points: one rating per site,
 class FireWeatherSettings:
     utc_offset_h: float = 0.0  # the sites' local standard time minus UTC
     grace_ms: int = 15 * 60_000  # how long after the window closes late messages are still awaited
+    give_up_ms: int = 2 * DAY_MS  # a day still missing wind or temperatures this long after is skipped
 
 
 class FireWeatherConfigError(ValueError):
@@ -98,6 +100,7 @@ class _SiteDay:
     station_temps: list[float] = field(default_factory=list)
     station_rhs: list[float] = field(default_factory=list)
     winds_kmh: list[float] = field(default_factory=list)
+    rain_mm: float = 0.0  # since the previous day's window closed
 
 
 @dataclass
@@ -105,7 +108,6 @@ class _Site:
     codes: FireWeatherCodes = STARTUP
     rated_day: int | None = None  # local day number (days since the epoch) last rated
     days: dict[int, _SiteDay] = field(default_factory=dict)
-    rain_mm: float = 0.0  # since the last rating
 
 
 class FireWeatherProcessor:
@@ -131,12 +133,14 @@ class FireWeatherProcessor:
     def _take(self, event: Event, t_ms: int) -> None:
         site = self.sites.setdefault(event.site, _Site())
         day, hour = self._local_day_and_hour(t_ms)
-        if site.rated_day is not None and day <= site.rated_day:
-            if event.kind == "weather" and day == site.rated_day and hour >= WINDOW_END_H:
-                site.rain_mm += _number(event, "rain_um", 1000.0) or 0.0  # counts towards tomorrow
-            return
         if event.kind == "weather":
-            site.rain_mm += _number(event, "rain_um", 1000.0) or 0.0
+            # Rain after a day's window counts towards the next day's rating (the FWI's noon-to-noon rain).
+            rain_day = day + 1 if hour >= WINDOW_END_H else day
+            rain = _number(event, "rain_um", 1000.0)
+            if rain and (site.rated_day is None or rain_day > site.rated_day):
+                site.days.setdefault(rain_day, _SiteDay()).rain_mm += rain
+        if site.rated_day is not None and day <= site.rated_day:
+            return  # that day is rated already
         if not WINDOW_START_H <= hour < WINDOW_END_H:
             return
         today = site.days.setdefault(day, _SiteDay())
@@ -156,20 +160,31 @@ class FireWeatherProcessor:
     def tick(self, now_ms: int) -> list[Event]:
         out: list[Event] = []
         for name, site in self.sites.items():
+            # Days in order, since each chains from the one before. A closed day still missing its wind or
+            # temperatures (a replay after an outage brings them late) waits, up to give_up_ms, then is
+            # skipped: the codes carry over unchanged.
             for day in sorted(site.days):
-                if now_ms < self._window_close_ms(day) + self.settings.grace_ms:
+                closed_ms = self._window_close_ms(day)
+                if now_ms < closed_ms + self.settings.grace_ms:
                     break
-                out += self._rate(name, site, day, site.days.pop(day))
+                rating = self._rate(name, site, day, site.days[day])
+                if rating:
+                    out += rating
+                elif now_ms >= closed_ms + self.settings.give_up_ms:
+                    skipped = site.days.pop(day)  # its rain still wets the next rated day
+                    site.days.setdefault(day + 1, _SiteDay()).rain_mm += skipped.rain_mm
+                else:
+                    break
         return out
 
     def _rate(self, name: str, site: _Site, day: int, obs: _SiteDay) -> list[Event]:
         temps, rhs = (obs.node_temps, obs.node_rhs) if obs.node_temps else (obs.station_temps, obs.station_rhs)
         if not obs.winds_kmh or not temps:
-            return []  # no station or no readings in the window: no honest rating today
+            return []  # no station or no readings in the window (yet): no honest rating
         weather = DailyWeather(statistics.median(temps), statistics.median(rhs), statistics.fmean(obs.winds_kmh),
-                               site.rain_mm, time.gmtime(day * 86400).tm_mon)
+                               obs.rain_mm, time.gmtime(day * 86400).tm_mon)
         site.codes = next_day(site.codes, weather)
-        site.rated_day, site.rain_mm = day, 0.0
+        site.rated_day = day
         for stale in [d for d in site.days if d <= day]:
             del site.days[stale]
         c = site.codes

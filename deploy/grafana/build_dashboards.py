@@ -15,6 +15,7 @@ import json
 import sys
 from pathlib import Path
 
+import fire_weather_panels  # deploy/grafana/fire_weather_panels.py: daily FWI per site
 import incident_panels  # deploy/grafana/incident_panels.py: the incidents dashboard (gateway/incidents)
 import lorawan_panels  # deploy/grafana/lorawan_panels.py: LoRaWAN radio per node (gateway/lorawan)
 
@@ -125,15 +126,22 @@ def table(title: str, description: str, grid: tuple[int, int, int, int], targets
 
 
 def timeseries(title: str, description: str, grid: tuple[int, int, int, int], query: str, alias: str,
-               unit: str, bars: bool = False, min_interval: str | None = None) -> dict:
+               unit: str, bars: bool = False, min_interval: str | None = None, time_from: str | None = None,
+               thresholds_style: dict | None = None) -> dict:
     custom = {"drawStyle": "bars", "fillOpacity": 80, "stacking": {"mode": "normal", "group": "A"}} if bars \
         else {"drawStyle": "line", "lineWidth": 1, "showPoints": "never", "spanNulls": True}
-    return panel("timeseries", title, description, grid, [target("A", query, "time_series", alias)],
+    p = panel("timeseries", title, description, grid, [target("A", query, "time_series", alias)],
                  fieldConfig={"defaults": {"unit": unit, "custom": custom}, "overrides": []},
                  options={"legend": {"displayMode": "table", "placement": "right", "showLegend": True},
                           "tooltip": {"mode": "multi", "sort": "desc"}},
                  # A rollup holds one point per hour: finer $__interval buckets would only show gaps.
-                 **({"interval": min_interval} if min_interval else {}))
+                 **({"interval": min_interval} if min_interval else {}),
+                 # A panel of daily values shows weeks whatever the dashboard's range.
+                 **({"timeFrom": time_from} if time_from else {}))
+    if thresholds_style:
+        p["fieldConfig"]["defaults"].update(thresholds=thresholds_style, color={"mode": "thresholds"})
+        p["fieldConfig"]["defaults"]["custom"]["thresholdsStyle"] = {"mode": "area"}
+    return p
 
 
 def override(field: str, *properties: tuple[str, object]) -> dict:
@@ -201,9 +209,9 @@ def alerts_dashboard() -> dict:
         })
     panels = [
         stat("Fire alerts", "Alerts stored in the time range for the selected sites and nodes.",
-             (0, 0, 6, 4), Q_ALERT_COUNT, red_if_any),
+             (0, 0, 4, 4), Q_ALERT_COUNT, red_if_any),
         stat("Nodes alerting", "Distinct nodes with at least one alert in the time range.",
-             (6, 0, 6, 4), Q_NODES_ALERTING, red_if_any),
+             (4, 0, 4, 4), Q_NODES_ALERTING, red_if_any),
         timeseries("Alert rate", "Alerts per $__interval bucket, stacked by site/node.", (0, 4, 12, 10),
                    Q_ALERT_RATE, "$tag_site/$tag_node", "short", bars=True),
         table("Alert history", "Every alert in the time range, newest first (at most 1000 per node). Filter "
@@ -212,6 +220,7 @@ def alerts_dashboard() -> dict:
               [override("Time", ("custom.width", 190)), override("temp_c", ("unit", "celsius")),
                override("rh_pct", ("unit", "humidity")), override("battery_mv", ("unit", "mvolt"))]),
         node_map,
+        *fire_weather_panels.fire_weather_panels(sys.modules[__name__], y=26),
     ]
     return dashboard("emberwatch-alerts", "Emberwatch - fire alerts", panels, "now-24h")
 

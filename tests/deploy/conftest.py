@@ -21,7 +21,10 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from edge_node.core import schema
+from gateway.fire_weather import FireWeatherProcessor
 from gateway.influx_rollups import InfluxAdmin, apply_rollups, backfill
+from gateway.ingest import Event
+from tests.harness.influx_query import influxql
 from tests.harness import servers
 from tests.harness.gateway_runner import running_gateway
 
@@ -76,6 +79,8 @@ FLEET = [
     FleetNode("valley", "v1", 30.0, 45_201_000, 6_201_000, [DAY_MS + 5 * 60_000, DAY_MS]),
     FleetNode("valley", "v2", 10.0, None, None, []),  # a node without a GPS fix
 ]
+# One weather station per site (schema v2 `weather`): wind at noon UTC, one morning shower on ridge.
+STATIONS = [FleetNode("ridge", "ws1", 0.0, None, None, []), FleetNode("valley", "ws2", 0.0, None, None, [])]
 
 
 @dataclass
@@ -88,6 +93,9 @@ class Published:
     alerts: dict[tuple[str, str], list[dict]] = field(default_factory=dict)
     last_state: dict[tuple[str, str], str] = field(default_factory=dict)
     states: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # every status, in order
+    # What the gateway's FireWeatherProcessor saw, in order, and the daily ratings it must have stored.
+    fwi_inputs: list[tuple[Event, int]] = field(default_factory=list)
+    fire_weather: list[Event] = field(default_factory=list)
     db: str = DB
 
 
@@ -101,6 +109,7 @@ def _messages(n: FleetNode, t0_ms: int, end_ms: int, pub: Published) -> list[tup
         bat_pct = round(90 - n.drain_mv_per_day / 4 * (t_ms - t0_ms) / DAY_MS)  # 1 % per 4 mV
         temp_cc, rh_cp, gas_q8 = 1850 + seq % 5, 4200, -1800
         if kind == "heartbeat":
+            pub.fwi_inputs.append((Event("heartbeat", n.site, n.node, seq, t_ms, {"temp_cc": temp_cc, "rh_cp": rh_cp}), t_ms))
             out.append((schema.topic(n.site, n.node, kind), schema.encode_heartbeat(
                 n.node, seq, t_ms, bat_mv, temp_cc, rh_cp, gas_q8, seq % 3, n.lat_e6, n.lon_e6, bat_pct=bat_pct)))
             hbs.append({"time": t_ms, "seq": seq, "battery_mv": bat_mv, "battery_pct": bat_pct, "temp_c": temp_cc / 100,
@@ -111,6 +120,22 @@ def _messages(n: FleetNode, t0_ms: int, end_ms: int, pub: Published) -> list[tup
                 n.node, seq, t_ms, score, 500, temp_cc, rh_cp, gas, gas_q8, bat_mv)))
             alerts.append({"time": t_ms, "seq": seq, "score": score, "threshold": 500, "temp_c": temp_cc / 100,
                            "rh_pct": rh_cp / 100, "gas": gas, "gas_index": gas_q8 / 256, "battery_mv": bat_mv})
+    return out
+
+
+def _weather(st: FleetNode, t0_ms: int, end_ms: int, pub: Published) -> list[tuple[str, bytes]]:
+    out: list[tuple[str, bytes]] = []
+    seq = 0
+    for day in range(t0_ms // DAY_MS, end_ms // DAY_MS + 1):
+        shower = (day * DAY_MS + 6 * 3_600_000, 0, 2500 if st.site == "ridge" else 0)
+        noon = (day * DAY_MS + 12 * 3_600_000, 500 + 100 * (day % 3), 0)
+        for t_ms, wind_cms, rain_um in (shower, noon):
+            if t0_ms <= t_ms <= end_ms:
+                seq += 1
+                out.append((schema.topic(st.site, st.node, "weather"),
+                            schema.encode_weather(st.node, seq, t_ms, wind_cms, 250, rain_um)))
+                pub.fwi_inputs.append((Event("weather", st.site, st.node, seq, t_ms, {
+                    "wind_cms": wind_cms, "wdir_deg": 250, "rain_um": rain_um}), t_ms))
     return out
 
 
@@ -148,11 +173,12 @@ def filled_influx(deploy_broker: tuple[servers.ManagedServer, Path],
            # The fleet backfills two days in seconds; a liveness timeout that long keeps the
            # gateway from calling that history "missed heartbeats" while it streams in.
            "EMBERWATCH_HEARTBEAT_INTERVAL_S": str(DAY_MS // 1000)}
-    for n in FLEET:  # every node's login first, then one reload, as an operator would
+    for n in FLEET + STATIONS:  # every node's login first, then one reload, as an operator would
         _add_login(auth_dir, n)
     assert broker.proc is not None
     broker.proc.send_signal(signal.SIGHUP)  # what `docker compose kill -s SIGHUP mosquitto` sends
     with running_gateway(env) as gateway:
+        gateway.processors.append(FireWeatherProcessor())  # as `emberwatch gateway` runs it
         assert gateway.wait_subscribed(15), "gateway subscription"
         clients = {}
         expected = 0
@@ -165,7 +191,23 @@ def filled_influx(deploy_broker: tuple[servers.ManagedServer, Path],
             for info in infos:
                 info.wait_for_publish(timeout=30)
             expected += len(infos) + 1
+        for st in STATIONS:  # after the nodes, so each noon window is complete when its wind arrives
+            client = _connect_node(broker.port, st)
+            infos = [client.publish(t, p, qos=1) for t, p in _weather(st, pub.t0_ms, end_ms, pub)]
+            for info in infos:
+                info.wait_for_publish(timeout=30)
+            expected += len(infos)
+            client.disconnect()
+            client.loop_stop()
         servers.wait_until(lambda: gateway.stats.stored >= expected, 60, f"{expected} messages stored")
+        pub.fire_weather = FireWeatherProcessor().observe(pub.fwi_inputs, int(time.time() * 1000))
+
+        def ratings_stored() -> int:
+            try:
+                return len(influxql(influx_server.port, 'SELECT "fwi" FROM "fire_weather"', DB))
+            except RuntimeError:
+                return 0
+        servers.wait_until(lambda: ratings_stored() == len(pub.fire_weather), 30, "the fire-weather ratings")
         for n in FLEET:
             client = clients[n.node]
             if n.dies:

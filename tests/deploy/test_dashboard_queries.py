@@ -195,6 +195,28 @@ def expect_online_history(pub, ok):
             for s in states]
 
 
+def _latest_ratings(pub, ok) -> dict[str, dict]:
+    now_ms = int(time.time() * 1000)
+    latest: dict[str, dict] = {}
+    for r in pub.fire_weather:  # in rating order, so the last one per site wins
+        if ok((r.site, "")) and r.t_ms > now_ms - 2 * DAY_MS:
+            latest[r.site] = {"site": r.site, **r.fields}
+    return latest
+
+
+def expect_fwi_by_site(pub, ok):
+    return list(_latest_ratings(pub, ok).values())
+
+
+def expect_fwi_highest(pub, ok):
+    latest = _latest_ratings(pub, ok)
+    return [{"fwi": max(r["fwi"] for r in latest.values()) if latest else 0}]
+
+
+def expect_fwi_daily(pub, ok):
+    return [{"site": r.site, "fwi": r.fields["fwi"]} for r in pub.fire_weather if ok((r.site, "")) and r.t_ms >= pub.t0_ms]
+
+
 # (dashboard file, panel title, refId) -> (expected rows, how to compare, which variables filter it)
 EXPECTED = {
     ("emberwatch-alerts.json", "Fire alerts", "A"): (expect_alert_count, "values"),
@@ -204,6 +226,9 @@ EXPECTED = {
     ("emberwatch-alerts.json", "Node map", "A"): (expect_positions, "rows"),
     ("emberwatch-alerts.json", "Node map", "B"): (expect_last_state, "rows"),
     ("emberwatch-alerts.json", "Node map", "C"): (expect_alerts_per_node, "rows"),
+    ("emberwatch-alerts.json", "Fire danger (FWI)", "A"): (expect_fwi_highest, "values:site"),
+    ("emberwatch-alerts.json", "Fire weather by site", "A"): (expect_fwi_by_site, "rows:site"),
+    ("emberwatch-alerts.json", "Fire weather index by site", "A"): (expect_fwi_daily, "rows:site"),
     ("emberwatch-fleet.json", "Nodes online", "A"): (_count_state("online"), "values"),
     ("emberwatch-fleet.json", "Nodes offline", "A"): (_count_state("offline"), "values"),
     ("emberwatch-fleet.json", "Lowest battery", "A"): (expect_lowest_battery, "values:site"),
@@ -272,6 +297,9 @@ def test_fleet_covers_the_interesting_cases(filled_influx) -> None:
     pub = filled_influx
     assert sum(len(a) for a in pub.alerts.values()) == 6
     assert sorted(pub.last_state.values()).count("offline") == 1
+    # Two sites rated on each day whose noon window the fleet covered; ridge's shower wets its codes.
+    assert len(pub.fire_weather) >= 2 and {r.site for r in pub.fire_weather} == {"ridge", "valley"}
+    assert any(r.fields["rain_mm"] == 2.5 for r in pub.fire_weather if r.site == "ridge")
     # r2 loses 10 %/day from 90 %: 70 % left after two days, 7 days to go. Daily means of the partial first
     # and last days sit off their bucket's start, which biases a 2-day trend (~1/7 of that at 7 days).
     assert expect_days_left(pub, lambda k: k == ("ridge", "r2"))[0]["days_left"] == pytest.approx(7, rel=0.4)

@@ -85,11 +85,12 @@ def test_dashboard_structure(name: str) -> None:
 
 def test_every_panel_query_filters_on_site_and_node() -> None:
     for q in panel_queries():
-        if '"rollup"."heartbeat_site_1h"' in q.query:  # per-site rollup: no node tag to filter on
+        if '"rollup"."heartbeat_site_1h"' in q.query or '"fire_weather"' in q.query:  # per-site: no node to filter on
             assert '"site" =~ /^$site$/ AND ' in q.query, (q.panel, q.ref_id)
         else:
             assert '"site" =~ /^$site$/ AND "node" =~ /^$node$/' in q.query, (q.panel, q.ref_id)
-        if "GROUP BY time(" in q.query and '"rollup"."heartbeat_node_1d"' not in q.query:
+        if "GROUP BY time(" in q.query and not any(daily in q.query for daily in ('"rollup"."heartbeat_node_1d"',
+                                                                               '"fire_weather"')):
             assert "GROUP BY time($__interval)" in q.query, (q.panel, "buckets follow the zoom level")
 
 

@@ -85,6 +85,28 @@ def test_processor_rates_a_site_once_its_noon_window_closes() -> None:
     assert wet.fields["fwi"] < 1.0
 
 
+def test_a_replay_is_rated_in_day_order_and_a_day_without_wind_is_skipped_later() -> None:
+    """After an outage the spool delivers days at once: each day keeps its own rain, in order."""
+    proc = FireWeatherProcessor()
+    day1, day2, day3 = (_noon(APRIL_DAY + i) for i in range(3))
+    replay = [_heartbeat("ridge", "n1", d, 17.0, 42.0) for d in (day1, day2, day3)]
+    replay += [_weather("ridge", day1, 25.0, 0.0), _weather("ridge", day1 + 3 * HOUR_MS, 0.0, 4.0),  # rain for day 2
+               _weather("ridge", day3 - 6 * HOUR_MS, 0.0, 1.0), _weather("ridge", day3, 25.0, 0.0)]  # day 2: no wind
+    now = day3 + DAY_MS
+    ratings = proc.observe(replay, now)
+    assert [r.t_ms for r in ratings] == [day1]  # day 2 waits for its wind, so day 3 waits too
+    late, third = proc.observe([_weather("ridge", day2 + 5 * 60_000, 10.0, 0.0)], now)  # the wind arrives: both go
+    assert (late.t_ms, late.fields["rain_mm"]) == (day2, 4.0)
+    assert (third.t_ms, third.fields["rain_mm"]) == (day3, 1.0)
+    # A day that never gets its wind is skipped after two days; its rain moves to the next day.
+    proc2 = FireWeatherProcessor()
+    proc2.observe([_heartbeat("ridge", "n1", day1, 17.0, 42.0), _weather("ridge", day1 - 2 * HOUR_MS, 0.0, 3.0),
+                   _heartbeat("ridge", "n1", day2, 17.0, 42.0), _weather("ridge", day2, 25.0, 0.0)], day2 + HOUR_MS)
+    assert proc2.tick(day1 + 2 * DAY_MS - HOUR_MS) == []
+    (rated,) = proc2.tick(day1 + 2 * DAY_MS + HOUR_MS)
+    assert (rated.t_ms, rated.fields["rain_mm"]) == (day2, 3.0)
+
+
 def test_station_readings_stand_in_when_no_node_reports() -> None:
     proc = FireWeatherProcessor()
     noon = _noon(APRIL_DAY)
