@@ -24,9 +24,9 @@ from edge_node.core import schema
 from gateway.fire_weather import FireWeatherProcessor
 from gateway.influx_rollups import InfluxAdmin, apply_rollups, backfill
 from gateway.ingest import Event
-from tests.harness.influx_query import influxql
 from tests.harness import servers
 from tests.harness.gateway_runner import running_gateway
+from tests.harness.influx_query import influxql
 
 ROOT = Path(__file__).resolve().parents[2]
 CREDENTIALS_TOOL = ROOT / "deploy" / "mosquitto" / "credentials.py"
