@@ -39,17 +39,17 @@ def read_log(path: str) -> Iterator[tuple[str, bytes, bool]]:
 
 
 def restamp(topic: str, payload: bytes, t_ms: int) -> bytes:
-    """The same message with event time t_ms (status messages carry none and pass unchanged)."""
+    """The same message with event time t_ms (status messages carry none and pass unchanged).
+
+    Only t_ms changes, whatever the kind (alert, heartbeat, weather, ...) and whichever optional
+    fields it carries; the message is validated first, so nothing malformed is passed on.
+    """
     msg = schema.decode(topic, payload)
-    kind = msg["k"]
-    if kind == schema.KIND_STATUS:
+    if msg["k"] == schema.KIND_STATUS:
         return payload
-    m = {**msg, "t_ms": t_ms}
-    if kind == schema.KIND_ALERT:
-        return schema.encode_alert(m["node"], m["seq"], t_ms, m["score"], m["thr"], m["temp_cc"], m["rh_cp"],
-                                   m["gas"], m["gas_q8"], m["bat_mv"])
-    return schema.encode_heartbeat(m["node"], m["seq"], t_ms, m["bat_mv"], m["temp_cc"], m["rh_cp"], m["gas_q8"],
-                                   m["queued"], m.get("lat_e6"), m.get("lon_e6"))
+    body = json.loads(payload)
+    body["t_ms"] = t_ms
+    return json.dumps(body, separators=(",", ":")).encode()
 
 
 def event_time_ms(topic: str, payload: bytes) -> int | None:

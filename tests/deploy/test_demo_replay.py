@@ -126,3 +126,15 @@ def test_demo_command_refuses_a_missing_or_placeholder_password(tmp_path: Path) 
                                 env={**os.environ, "DEMO_MQTT_PASSWORD": password}, timeout=30, check=False)
         assert result.returncode == 2 and "MQTT_SIMULATOR_PASSWORD" in result.stderr
         assert not (tmp_path / "x.jsonl").exists()  # refused before simulating anything
+
+
+def test_restamp_changes_only_the_time_of_any_kind() -> None:
+    """Schema v2 kinds and optional fields survive the replay (the simulator sends weather and levels)."""
+    for topic, payload in (
+            (schema.topic("demo", "ws1", "weather"), schema.encode_weather("ws1", 3, 1000, 420, 270, 1500, 1700, 4200)),
+            (schema.topic("demo", "n1", "alert"), schema.encode_alert("n1", 4, 1000, 900, 500, 6000, 1500, 9000, -800,
+                                                                       2900, lvl=schema.LEVEL_SUSPECT, boot=3, flt=4)),
+            (schema.topic("demo", "n1", "heartbeat"), schema.encode_heartbeat("n1", 5, 1000, 2900, None, 4000, -800,
+                                                                               boot=3, flt=1, bat_pct=61))):
+        before, after = schema.decode(topic, payload), schema.decode(topic, live_replay.restamp(topic, payload, 2000))
+        assert after == {**before, "t_ms": 2000}
