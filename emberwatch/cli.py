@@ -15,6 +15,7 @@ COMMANDS = {
     "train": "training.train_command",
     "evaluate": "training.evaluate_command",
     "calibrate": "training.calibrate_command",
+    "compare": "training.compare_command",
     "gateway": "gateway.command",
     "influx-setup": "gateway.influx_setup_command",
     "alerts": "gateway.alerts_command",
