@@ -54,6 +54,7 @@ class Spool:
         self._next_number = (int(segments[-1].stem.split("-")[1]) + 1) if segments else 1
         self._current: Path | None = None  # the segment appends go to (opened lazily)
         self._file: BinaryIO | None = None
+        self._current_lines = 0  # records counted in the segment being appended to
         self.pending = sum(self._count_lines(p) for p in segments)
 
     def _segments(self) -> list[Path]:
@@ -66,13 +67,14 @@ class Spool:
 
     def __len__(self) -> int:
         """Records waiting for replay (torn lines included until replay skips them)."""
-        return self.pending
+        return max(0, self.pending)
 
     def append(self, events: list[tuple[Event, int]]) -> None:
         """Durable when this returns: written and fsync'd."""
         if self._file is None:
             self._current = self.folder / f"segment-{self._next_number:09d}.log"
             self._next_number += 1
+            self._current_lines = 0
             self.folder.mkdir(exist_ok=True)
             self._file = open(self._current, "ab")  # noqa: SIM115 (kept open across appends, closed in _seal)
             try:
@@ -86,10 +88,23 @@ class Spool:
             os.fsync(self._file.fileno())
         except (OSError, ValueError):
             # Disk full or failing: whatever part got written must stay the last bytes of its
-            # segment (replay skips a torn line), so later appends start a new segment.
+            # segment (replay skips a torn line), so later appends start a new segment. The lines
+            # that did get written will be replayed (never acked, so at worst written twice).
             self._seal()
+            self._count_partial_append()
             raise
         self.pending += len(events)
+        self._current_lines += len(events)
+
+    def _count_partial_append(self) -> None:
+        if self._current is None:
+            return
+        try:
+            written = self._count_lines(self._current)
+        except OSError:
+            return
+        self.pending += max(0, written - self._current_lines)
+        self._current_lines = written
 
     def replay(self, chunk_size: int) -> Generator[list[tuple[Event, int]], None, None]:
         """Chunks in append order; the caller stores each before asking for the next.

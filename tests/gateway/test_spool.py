@@ -83,3 +83,14 @@ def test_a_failed_append_is_sealed_off_so_later_records_stay_readable(tmp_path: 
     spool.append([alert(3)])
     assert len(list(tmp_path.iterdir())) == 2  # the failed segment was closed; 3 went to a new one
     assert [e.seq for e, _ in replay_all(spool)] == [1, 2, 3]
+
+
+def test_a_partly_written_append_is_counted_so_the_count_never_goes_negative(tmp_path: Path) -> None:
+    spool = Spool(str(tmp_path))
+    spool.append([alert(1)])
+    spool._file.write(encode_record(*alert(2)) + encode_record(*alert(3))[:30])  # what a full disk leaves
+    spool._file.flush()
+    spool._seal()
+    spool._count_partial_append()
+    assert len(spool) == 3  # 1, 2 and the torn start of 3
+    assert [e.seq for e, _ in replay_all(spool)] == [1, 2] and len(spool) == 0 and spool.torn_lines == 1

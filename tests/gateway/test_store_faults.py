@@ -1,0 +1,190 @@
+"""The store and the disk under attack (issue #14 rows 3, 4 and 5), on real Mosquitto and InfluxDB 1.6.7.
+
+- node clocks the store cannot hold, or far ahead, and many messages in one millisecond;
+- InfluxDB refusing part of a write (max-values-per-tag);
+- the spool's disk filling up while the store is down.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from edge_node.core import schema
+from tests.gateway.test_resilience import ROOT, health, process_env, stored_keys, wait_all_stored
+from tests.harness import servers
+from tests.harness.gateway_runner import running_gateway
+from tests.harness.influx_query import influxql
+from tests.harness.node_publisher import StreamPublisher, alert_keys, alert_messages
+from tests.harness.servers import wait_until
+
+pytestmark = pytest.mark.integration
+
+YEAR_MS = 365 * 86_400_000
+
+
+def alert(site: str, node: str, seq: int, t_ms: int) -> tuple[str, bytes]:
+    return schema.topic(site, node, "alert"), schema.encode_alert(
+        node, seq, t_ms, 900, 500, 2500, 3000, 1000, -3000, 3700, boot=1)
+
+
+def rows(port: int, query: str, db: str) -> list[dict]:
+    try:
+        return influxql(port, query, db)
+    except RuntimeError as exc:
+        if "database not found" in str(exc):
+            return []
+        raise
+
+
+def test_bad_node_clocks_are_kept_flagged_and_same_millisecond_alerts_are_all_stored(
+        gateway_env: dict[str, str], mosquitto_server, influx_server) -> None:
+    """Before: t_ms past 2262 was lost (and miscounted), 20 same-ms alerts left 1 row,
+    and a heartbeat a year ahead kept its node online for a year."""
+    site, db = gateway_env["EMBERWATCH_SITE"], gateway_env["EMBERWATCH_INFLUX_DB"]
+    env = {**gateway_env, "EMBERWATCH_HEARTBEAT_INTERVAL_S": "1", "EMBERWATCH_HEARTBEAT_ALLOWED_MISSES": "1"}
+    now_ms = int(time.time() * 1000)
+    beyond_2262 = 2 ** 53 - 1
+    messages = [alert(site, "n01", 1, beyond_2262)]
+    messages += [alert(site, "n03", seq, now_ms - 5000) for seq in range(1, 21)]
+    messages.append((schema.topic(site, "n02", "heartbeat"), schema.encode_heartbeat(
+        "n02", 1, now_ms + YEAR_MS, 3700, 2100, 4000, -3000, boot=1)))
+    with running_gateway(env) as gateway:
+        assert gateway.wait_subscribed(15)
+        StreamPublisher(mosquitto_server.port, messages).start().join(30)
+        wait_until(lambda: gateway.stats.stored >= 22, 15, "every message stored")
+        # The node with the clock a year ahead went quiet: offline after two missed heartbeats.
+        wait_until(lambda: ("n02", "offline") in {(r["node"], r["state"]) for r in rows(
+            influx_server.port, "SELECT state, node FROM node_state", db)}, 15, "n02 marked offline")
+        assert gateway.stats.store_rejected == 0 and gateway.ingest.clock_flagged == 2
+    flagged = rows(influx_server.port, "SELECT node_time_ms, clock_suspect, seq FROM alert WHERE node = 'n01'", db)
+    assert len(flagged) == 1 and flagged[0]["node_time_ms"] == beyond_2262 and flagged[0]["clock_suspect"] == 1
+    assert abs(flagged[0]["time"] - now_ms) < 60_000  # stored at the gateway's receive time
+    same_ms = rows(influx_server.port, "SELECT seq FROM alert WHERE node = 'n03'", db)
+    assert sorted(r["seq"] for r in same_ms) == list(range(1, 21))
+    assert {r["time"] for r in same_ms} == {now_ms - 5000}  # read back in ms: the node's own time
+
+
+def test_a_partial_write_over_the_tag_limit_is_held_and_stored_once_the_limit_is_raised(
+        tmp_path: Path, gateway_env: dict[str, str], mosquitto_server) -> None:
+    """Before: past max-values-per-tag a new node's alerts were dropped, and miscounted."""
+    influx = servers.influxdb(tmp_path / "influxdb", max_values_per_tag=5)
+    influx.start()
+    env = {**gateway_env, "EMBERWATCH_INFLUX_URL": f"http://127.0.0.1:{influx.port}",
+           "EMBERWATCH_SPOOL_DIR": str(tmp_path / "spool"), "EMBERWATCH_BATCH_SIZE": "1000"}
+    site, db = env["EMBERWATCH_SITE"], env["EMBERWATCH_INFLUX_DB"]
+    messages = alert_messages(site, nodes=10, per_node=1)
+    try:
+        with running_gateway(env) as gateway:
+            assert gateway.wait_subscribed(15)
+            # InfluxDB checks the limit against the values it already has, so the first 6 node ids go in.
+            StreamPublisher(mosquitto_server.port, messages[:6]).start().join(30)
+            wait_until(lambda: gateway.stats.stored >= 6, 15, "the first nodes stored")
+            StreamPublisher(mosquitto_server.port, messages[6:]).start().join(30)
+            wait_until(lambda: gateway.stats.store_rejected + gateway.stats.stored >= 10, 15, "the write answered")
+            assert gateway.stats.store_rejected == 4 and gateway.stats.stored == 6  # counted one by one
+            assert len(stored_keys(influx.port, db)) == gateway.stats.stored
+            held = gateway.durability.dead_letter  # type: ignore[union-attr]
+            assert held is not None and len(held) >= gateway.stats.store_rejected
+        influx.stop()
+        influx = servers.influxdb(tmp_path / "influxdb", port=influx.port)  # the operator raised the limit
+        influx.start()
+        with running_gateway(env) as gateway:  # a restart offers the held events again
+            assert gateway.wait_subscribed(15)
+            wait_all_stored(influx.port, db, alert_keys(messages), 20)
+            assert len(gateway.durability.dead_letter or []) == 0  # type: ignore[union-attr]
+    finally:
+        influx.stop()
+
+
+@contextlib.contextmanager
+def small_disk(path: Path, size_kb: int) -> Iterator[bool]:
+    """A tmpfs of size_kb at path when this user may mount one (True), else nothing (False)."""
+    path.mkdir()
+    mounted = os.geteuid() == 0 and subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size_kb}k", "tmpfs", str(path)], capture_output=True).returncode == 0
+    try:
+        yield mounted
+    finally:
+        if mounted:
+            subprocess.run(["umount", "-l", str(path)], capture_output=True)
+
+
+def health_answer(port: int) -> tuple[int, list[str]]:
+    """(HTTP status, problems) of /healthz, which answers 503 with its reasons when degraded."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as resp:
+            return resp.status, json.load(resp)["problems"]
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())["problems"]
+    except OSError:
+        return 0, []
+
+
+def metric(port: int, name: str) -> float:
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as resp:
+            text = resp.read().decode()
+    except OSError:
+        return -1.0
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return -1.0
+
+
+def test_a_full_spool_disk_holds_alerts_unacked_without_crashing(
+        tmp_path: Path, gateway_env: dict[str, str], mosquitto_server) -> None:
+    """Before: the gateway exited 1 (ValueError: write to closed file). A 128 KiB tmpfs (or,
+    where mounting is not allowed, RLIMIT_FSIZE of 128 KiB) holds ~450 of the 1,500 alerts."""
+    influx = servers.influxdb(tmp_path / "influxdb")
+    influx.start()
+    limit_bytes = 128 * 1024
+    with small_disk(tmp_path / "disk", 128) as mounted:
+        env, health_port = process_env(tmp_path, gateway_env, EMBERWATCH_INFLUX_URL=f"http://127.0.0.1:{influx.port}",
+                                       EMBERWATCH_SPOOL_DIR=str(tmp_path / "disk" / "spool"))
+        site, db = env["EMBERWATCH_SITE"], env["EMBERWATCH_INFLUX_DB"]
+        messages = alert_messages(site, nodes=10, per_node=150)
+
+        def limit_file_size() -> None:
+            if not mounted:
+                resource.setrlimit(resource.RLIMIT_FSIZE, (limit_bytes, limit_bytes))
+
+        with open(tmp_path / "gateway.log", "ab") as log:  # opened here: the limit applies to the child only
+            proc = subprocess.Popen([sys.executable, "-m", "emberwatch.cli", "gateway"], env=env, cwd=ROOT,
+                                    stdout=log, stderr=subprocess.STDOUT, preexec_fn=limit_file_size)
+        try:
+            wait_until(lambda: health(health_port).get("subscribed"), 30, "gateway subscribed")
+            influx.stop()
+            publisher = StreamPublisher(mosquitto_server.port, messages, rate_per_s=1000).start()
+            wait_until(lambda: metric(health_port, "emberwatch_gateway_spool_failures_total") > 0, 30,
+                       "the spool's disk full")
+            if mounted:  # a whole disk full (not just one file at its limit): nothing can hold a batch
+                wait_until(lambda: health_answer(health_port)[0] == 503
+                           and "spool not writable" in health_answer(health_port)[1], 15, "/healthz says so")
+            assert proc.poll() is None, (tmp_path / "gateway.log").read_text()[-3000:]
+            influx.start()
+            publisher.join(120)
+            wait_all_stored(influx.port, db, alert_keys(messages), 90)
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(30) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            influx.stop()
