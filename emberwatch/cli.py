@@ -27,6 +27,17 @@ COMMANDS = {
 }
 
 
+def version() -> str:
+    """The installed distribution's version; a source checkout run without installing says so."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+
+    try:
+        return dist_version("emberwatch")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def _describe(module_name: str) -> str:
     return getattr(importlib.import_module(module_name), "HELP", "")
 
@@ -34,6 +45,8 @@ def _describe(module_name: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(prog="emberwatch", description="Emberwatch forest-fire early warning.")
+    parser.add_argument("--version", action="version", version=f"emberwatch {version()}",
+                        help="print the installed version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     if argv and argv[0] in COMMANDS:
         # Import only the module that will run; the others stay unloaded.

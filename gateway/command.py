@@ -40,7 +40,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     for dest, env in _FLAGS.items():
         parser.add_argument("--" + dest.replace("_", "-"), dest=dest, metavar=env.removeprefix("EMBERWATCH_"),
                             help=f"overrides ${env}")
-    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+                        help="least severe log level written (default INFO)")
     parser.add_argument("--log-format", default="json", choices=["json", "text"],
                         help="json: one object per line (default); text: for a terminal")
 

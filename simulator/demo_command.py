@@ -12,6 +12,7 @@ import json
 import logging
 import math
 import socket
+import sys
 import tempfile
 import threading
 import time
@@ -25,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--nodes", type=int, default=25, help="virtual nodes (default 25)")
     parser.add_argument("--ignitions", type=int, default=1, help="fires to start (default 1)")
     parser.add_argument("--days", type=float, default=1.0, help="simulated days (default 1)")
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=1, help="random seed of the simulated forest (default 1)")
     parser.add_argument("--store", type=Path, help="SQLite file to keep (default: a temporary one)")
 
 
@@ -41,7 +42,7 @@ def _fmt_time(t_ms: int) -> str:
 
 def run(args: argparse.Namespace) -> int:
     if args.nodes < 1 or args.ignitions < 0 or args.days <= 0:
-        print("error: --nodes must be >= 1, --ignitions >= 0 and --days > 0")
+        print("emberwatch demo: error: --nodes must be >= 1, --ignitions >= 0 and --days > 0", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
     with tempfile.TemporaryDirectory(prefix="emberwatch-demo-") as tmp:

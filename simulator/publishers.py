@@ -39,7 +39,6 @@ class EventLog:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
             self._fh = open(self.path, "w", encoding="utf-8")  # noqa: SIM115 - closed by close()
         except OSError as exc:
             raise PublishError(f"cannot write event log {self.path}: {exc.strerror or exc}") from exc

@@ -9,15 +9,25 @@ from collections.abc import Callable
 HELP = "Simulate a forest of sensor nodes (weather, fire, smoke, radio, battery) and publish or log their messages"
 
 
+# Scenario fields a command-line flag sets: errors name the flag the user typed, not the field.
+_FLAG_OF_FIELD = {"n_nodes": "--nodes", "days": "--days", "ignitions": "--ignitions", "site": "--site",
+                  "placement": "--placement", "spacing_m": "--spacing-m", "engine": "--engine"}
+
+
+def _flag_named(problem: str) -> str:
+    field, _, rest = problem.partition(" ")
+    return f"{_FLAG_OF_FIELD[field]} {rest}" if field in _FLAG_OF_FIELD else problem
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--nodes", type=int, default=1000, help="number of nodes (default 1000)")
     parser.add_argument("--days", type=float, default=7.0, help="simulated days (default 7)")
     parser.add_argument("--ignitions", type=int, default=3, help="random ignitions (default 3)")
     parser.add_argument("--ignite", action="append", metavar="HOURS,X_M,Y_M", default=[],
                         help="scripted ignition (repeatable); replaces random ignitions")
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=1, help="random seed of the scenario (default 1)")
     parser.add_argument("--site", default="sim", help="site id in MQTT topics (default sim)")
-    parser.add_argument("--placement", choices=("grid", "random"), default="grid")
+    parser.add_argument("--placement", choices=("grid", "random"), default="grid", help="node layout (default grid)")
     parser.add_argument("--positions", metavar="CSV", help="node positions file with columns node,x_m,y_m")
     parser.add_argument("--spacing-m", type=float, default=200.0, help="grid spacing / density (default 200 m)")
     parser.add_argument("--engine", choices=("fleet", "reference"), default="fleet",
@@ -36,7 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="with --lorawan: write the DevEUI -> node registry the gateway reads here")
     parser.add_argument("--lorawan-application", metavar="ID", default=None,
                         help="with --lorawan: ChirpStack application id in the topics (default: a fixed UUID)")
-    parser.add_argument("--event-log", metavar="FILE", help="write messages as JSON lines")
+    parser.add_argument("--event-log", metavar="FILE", help="write messages as JSON lines (its folder must exist)")
     parser.add_argument("--report", metavar="DIR", help="write summary.json/.md, alerts.csv and PNG figures here")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     parser.add_argument("--scenario", metavar="FILE.json",
@@ -133,14 +143,17 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:  # ScenarioFileError, bad --ignite, bad fuel
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    problems = config.problems()
+    problems = [_flag_named(p) for p in config.problems()]
     if problems:
         print("error: " + "; ".join(problems), file=sys.stderr)
         return 2
     sinks: list[EventLog | MqttPublisher] = []
     try:
         if args.event_log:
-            sinks.append(EventLog(args.event_log))
+            try:
+                sinks.append(EventLog(args.event_log))
+            except PublishError as exc:
+                raise PublishError(f"--event-log: {exc}") from exc
         if args.mqtt:
             sinks.append(MqttPublisher(args.mqtt))
     except PublishError as exc:

@@ -30,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--weights-module", type=Path,
                         default=PROJECT_ROOT / "edge_node" / "core" / "model_weights.py",
                         help="generated weights module to evaluate")
-    parser.add_argument("--data-dir", type=Path, default=default_data_dir())
+    parser.add_argument("--data-dir", type=Path, default=default_data_dir(), help="the shared real data folder")
     add_csv_arguments(parser, "evaluate on this CSV instead of the default test sets")
     parser.add_argument("--quick", action="store_true", help="small default test plan")
     from training.replay_command import add_replay_arguments

@@ -24,27 +24,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
                         help=f"random seed (default {DEFAULT_SEED} reproduces the committed model)")
     parser.add_argument("--data-dir", type=Path, default=default_data_dir(), help="the shared real data folder")
-    parser.add_argument("--models-dir", type=Path, default=PROJECT_ROOT / "models")
+    parser.add_argument("--models-dir", type=Path, default=PROJECT_ROOT / "models",
+                        help="where the trained model files go (default models/)")
     parser.add_argument("--weights-module", type=Path,
-                        default=PROJECT_ROOT / "edge_node" / "core" / "model_weights.py")
+                        default=PROJECT_ROOT / "edge_node" / "core" / "model_weights.py",
+                        help="generated weights module to write (default edge_node/core/model_weights.py)")
     parser.add_argument("--report", type=Path, default=PROJECT_ROOT / "docs" / "model_report.md",
                         help="markdown report path (ROC PNG beside it)")
-    parser.add_argument("--no-report", action="store_true")
+    parser.add_argument("--no-report", action="store_true", help="skip writing the model report")
     parser.add_argument("--interval-s", type=int, default=30, help="node sampling interval the model is calibrated for")
     parser.add_argument("--deploy", choices=("plain", "distilled", "pruned", "qat"), default="distilled",
                         help="which student becomes the deployed int8 model")
     parser.add_argument("--no-qat", action="store_true",
                         help="skip the quantization-aware fine-tune of the distilled student (a table row)")
     parser.add_argument("--prune-sparsity", type=float, default=0.5, help="fraction of weights pruned (magnitude)")
-    parser.add_argument("--teacher-epochs", type=int, default=30)
-    parser.add_argument("--student-epochs", type=int, default=60)
+    parser.add_argument("--teacher-epochs", type=int, default=30, help="teacher training epochs (default 30)")
+    parser.add_argument("--student-epochs", type=int, default=60, help="student training epochs (default 60)")
     parser.add_argument("--target-false-alerts", type=float, default=0.05,
                         help="false alerts per node-day allowed on held-back normal data")
     parser.add_argument("--debounce", default="2/3", help="k/n: alert when k of the last n samples are over")
-    parser.add_argument("--cooldown-s", type=int, default=600)
+    parser.add_argument("--cooldown-s", type=int, default=600, help="alert cooldown the calibration assumes, s (default 600)")
     add_csv_arguments(parser, "add your own recording (split in time: 70/15/15 %%)")
     parser.add_argument("--quick", action="store_true", help="small data plan (for tests; not the committed model)")
-    parser.add_argument("--quiet", action="store_true")
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
 
 
 def config_from_args(args: argparse.Namespace):

@@ -17,8 +17,8 @@ HELP = "Send a LoRaWAN node new settings (threshold, intervals) through ChirpSta
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", required=True)
     cfg = sub.add_parser("config", help="queue a config downlink for a node")
-    cfg.add_argument("--site", required=True)
-    cfg.add_argument("--node", required=True)
+    cfg.add_argument("--site", required=True, help="site id of the node")
+    cfg.add_argument("--node", required=True, help="node id within the site")
     cfg.add_argument("--threshold", type=int, help="anomaly score threshold (1-65535)")
     cfg.add_argument("--sample-interval", type=int, metavar="S", help="seconds between readings (10-86400)")
     cfg.add_argument("--heartbeat-interval", type=int, metavar="S", help="seconds between heartbeats (60-604800)")

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import csv
 import dataclasses
+import json
+import os
 import sys
 
 from simulator.energy.budget import (
@@ -36,7 +39,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--payload-bytes", type=int, help="override the application payload size")
     parser.add_argument("--radios", metavar="R1,R2,...",
                         help="also compare these radios on the same node (alert cost, ratio, life per policy)")
-    parser.add_argument("--plot", metavar="FILE.png", help="write a stacked-bar + life-curve plot")
+    parser.add_argument("--plot", metavar="FILE.png",
+                        help="write a stacked-bar + life-curve plot (its folder must exist; needs the demo extra)")
+    parser.add_argument("--format", choices=("text", "json", "csv"), default="text",
+                        help="text for people (default); json (breakdown + every policy) or csv (one row per "
+                             "policy) for tools")
     parser.add_argument("--list", action="store_true", help="list the valid component names and exit")
 
 
@@ -64,6 +71,10 @@ def _check_numbers(args: argparse.Namespace) -> list[str]:
         problems.append(f"--heartbeat must be > 0 s, got {args.heartbeat:g}")
     if args.payload_bytes is not None and args.payload_bytes < 0:
         problems.append(f"--payload-bytes must be >= 0, got {args.payload_bytes}")
+    if args.plot:
+        folder = os.path.dirname(os.path.abspath(args.plot))
+        if not os.path.isdir(folder):  # no silent mkdir: a typo in the path should say so
+            problems.append(f"--plot: folder {folder} does not exist")
     return problems
 
 
@@ -157,6 +168,32 @@ def render_headline(node: NodeConfig, policy: Policy) -> str:
             f"radio/compute = {ratio:.0f}x")
 
 
+def _policy_row(node: NodeConfig, policy: Policy, interval_s: float) -> dict:
+    life = node_life(node, policy, interval_s)
+    return {"policy": policy.name, "messages_per_day": round(life.budget.messages_per_day, 3),
+            "mah_per_day": round(life.budget.total_mah, 5), "average_current_ua": round(life.budget.average_current_ua, 3),
+            "life_days": round(life.life_days, 1), "life_years": round(life.life_years, 3)}
+
+
+def _print_for_tools(fmt: str, node: NodeConfig, policy: Policy, policies: list[Policy], interval_s: float) -> int:
+    """The same figures as the text report, for scripts (json) and spreadsheets (csv)."""
+    rows = [_policy_row(node, p, interval_s) for p in policies]
+    if fmt == "csv":
+        out = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]), lineterminator="\n")
+        out.writeheader()
+        out.writerows(rows)
+        return 0
+    b = node_life(node, policy, interval_s).budget
+    print(json.dumps({
+        "node": node.name, "mcu": node.mcu.name, "sensor": node.sensor.name, "radio": node.radio.name,
+        "battery": node.battery.name, "runtime": node.runtime, "interval_s": interval_s,
+        "breakdown": {"policy": policy.name,
+                      "charge_mc_per_day": {c: round(b.charge_mc[c], 3) for c in COMPONENTS},
+                      "energy_mj_per_day": {c: round(b.energy_mj[c], 3) for c in COMPONENTS}},
+        "policies": rows}, indent=1))
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     if args.list:
         print(list_components())
@@ -172,6 +209,8 @@ def run(args: argparse.Namespace) -> int:
         policy = next(p for p in policies if p.name == policy.name)
     except ProfileError as exc:
         return _fail([str(exc)])
+    if args.format != "text":
+        return _print_for_tools(args.format, node, policy, policies, args.interval)
     try:
         text = "\n\n".join([render_breakdown(node, policy, args.interval),
                             render_comparison(node, policies, args.interval),

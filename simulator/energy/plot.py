@@ -68,7 +68,6 @@ def write_battery_plot(path: str | Path, node: NodeConfig, policies: Sequence[Po
     fig.suptitle(f"{node.mcu.name} + {node.sensor.name} + {node.radio.name} on {node.battery.name} "
                  f"({node.runtime})")
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path

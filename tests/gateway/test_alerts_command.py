@@ -81,4 +81,39 @@ def test_bad_arguments_and_unreachable_store_are_clear_errors(tmp_path: Path, mo
     code, lines = run({"EMBERWATCH_INFLUX_URL": "http://127.0.0.1:9"}, monkeypatch, capsys)
     assert code == 1 and "cannot query InfluxDB" in lines[-1]
     code, lines = run({}, monkeypatch, capsys)
-    assert code == 2 and "EMBERWATCH_INFLUX_URL" in "\n".join(lines)
+    text = "\n".join(lines)
+    assert code == 2 and "EMBERWATCH_INFLUX_URL" in text and "--influx-url or --sqlite" in text
+    assert "gateway" not in text  # this is not the gateway's configuration
+    with pytest.raises(SystemExit):
+        run({}, monkeypatch, capsys, "--format", "xml")
+    assert "argument --format: invalid choice: 'xml'" in capsys.readouterr().err
+
+
+def test_json_and_csv_for_tools(tmp_path: Path, monkeypatch, capsys) -> None:
+    import csv
+    import io
+    import json
+
+    env = {"EMBERWATCH_SQLITE_PATH": str(tmp_path / "store.db")}
+    stored_alerts(env)
+    for key in ("EMBERWATCH_INFLUX_URL", "EMBERWATCH_SQLITE_PATH"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("EMBERWATCH_SQLITE_PATH", env["EMBERWATCH_SQLITE_PATH"])
+    assert main(["alerts", "--since", "24h", "--format", "json"]) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert [(r["site"], r["node"], r["seq"], r["temp_c"], r["battery_mv"]) for r in records] == [
+        ("ridge", "n01", 1, 45.2, 3650), ("ridge", "n02", 5, 45.2, 3650)]
+    assert records[0]["time"].endswith("Z") and list(records[0]) == list(alerts_command.COLUMNS)
+    assert main(["alerts", "--since", "24h", "--format", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [r["node"] for r in rows] == ["n01", "n02"] and rows[0]["gas_index"] == "-13.28125"
+
+
+def test_a_sqlite_store_is_read_whole_by_default(tmp_path: Path, monkeypatch, capsys) -> None:
+    """The demo's store holds simulated time (not today): without --since every alert shows."""
+    env = {"EMBERWATCH_SQLITE_PATH": str(tmp_path / "store.db")}
+    stored_alerts(env)
+    code, lines = run(env, monkeypatch, capsys)
+    assert code == 0 and lines[-1] == "3 alert(s) since the beginning"
+    code, lines = run(env, monkeypatch, capsys, "--since", "all")
+    assert lines[-1] == "3 alert(s) since the beginning"

@@ -35,7 +35,7 @@ def test_event_log_and_report(tmp_path, capsys):
 
 def test_bad_arguments_exit_2_with_a_clear_message(capsys):
     assert main(["simulate", "--nodes", "0", "--quiet"]) == 2
-    assert "n_nodes must be a positive integer" in capsys.readouterr().err
+    assert "--nodes must be a positive integer" in capsys.readouterr().err  # the flag, not the field
     assert main(["simulate", "--ignite", "noon,1,2", "--quiet"]) == 2
     assert "--ignite wants HOURS,X_M,Y_M" in capsys.readouterr().err
 
