@@ -20,12 +20,14 @@ START, END = "<!-- comparison:start (emberwatch compare) -->", "<!-- comparison:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from training.real_data import default_data_dir
-    parser.add_argument("--data-dir", type=Path, default=default_data_dir())
+    parser.add_argument("--data-dir", type=Path, default=default_data_dir(), help="the shared real data folder")
     parser.add_argument("--weights-module", type=Path,
-                        default=PROJECT_ROOT / "edge_node" / "core" / "model_weights.py")
-    parser.add_argument("--report", type=Path, default=PROJECT_ROOT / "docs" / "model_report.md")
+                        default=PROJECT_ROOT / "edge_node" / "core" / "model_weights.py",
+                        help="generated weights module to compare")
+    parser.add_argument("--report", type=Path, default=PROJECT_ROOT / "docs" / "model_report.md",
+                        help="markdown report to update (default docs/model_report.md)")
     parser.add_argument("--no-sim", action="store_true", help="real data sets only")
-    parser.add_argument("--quiet", action="store_true")
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
 
 
 def _fmt_delays(values: list) -> str:
