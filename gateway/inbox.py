@@ -36,6 +36,19 @@ class BoundedInbox:
         if size > self.high_water:
             self.high_water = size
 
+    def put_many(self, items: list) -> None:
+        """One room check for a whole forwarded batch (the receiver child's, at most 1,000)."""
+        if self._queue.qsize() >= self.limit:
+            self.waits += 1
+            while self._queue.qsize() >= self.limit and not self.closed.is_set():
+                time.sleep(0.002)
+        put = self._queue.put
+        for item in items:
+            put(item)
+        size = self._queue.qsize()
+        if size > self.high_water:
+            self.high_water = size
+
     def get(self, timeout: float | None = None) -> object:
         return self._queue.get(timeout=timeout)
 

@@ -1,4 +1,4 @@
-"""Gateway counters and their Prometheus text rendering.
+"""Gateway counters and their Prometheus text rendering (prometheus-client).
 
 Only the service loop writes these; the health server thread reads them
 (plain ints under the GIL, so a scrape sees each counter consistently).
@@ -9,8 +9,14 @@ from __future__ import annotations
 import bisect
 import collections
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+PREFIX = "emberwatch_gateway_"
 
 # Publish (node event time) -> stored, seconds. Wide because a node may queue alerts while offline.
 LAG_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 3600.0)
@@ -50,44 +56,53 @@ class Stats:
 
 def render_prometheus(stats: Stats, rejected: Mapping[str, int], duplicates: int,
                       gauges: Mapping[str, float], spool_torn_lines: int = 0) -> str:
-    """Prometheus text exposition format 0.0.4."""
-    out: list[str] = []
+    """Prometheus text exposition format 0.0.4, rendered by prometheus-client.
 
-    def metric(name: str, kind: str, help_text: str, samples: list[tuple[str, float]]) -> None:
-        out.append(f"# HELP emberwatch_gateway_{name} {help_text}")
-        out.append(f"# TYPE emberwatch_gateway_{name} {kind}")
-        out.extend(f"emberwatch_gateway_{name}{labels} {_num(v)}" for labels, v in samples)
-
-    metric("received_total", "counter", "MQTT messages received.", [("", stats.received)])
-    metric("stored_total", "counter", "Events written to the store.", [("", stats.stored)])
-    metric("rejected_total", "counter", "Messages rejected by ingest, by reason.",
-           [(f'{{reason="{r}"}}', n) for r, n in sorted(rejected.items())])
-    metric("duplicates_total", "counter", "Redelivered (node, seq) pairs dropped.", [("", duplicates)])
-    metric("spooled_total", "counter", "Events spooled to disk while the store was down.", [("", stats.spooled)])
-    metric("replayed_total", "counter", "Events stored from the spool.", [("", stats.replayed)])
-    metric("spool_failures_total", "counter", "Spool appends that failed.", [("", stats.spool_failures)])
-    metric("spool_torn_lines_total", "counter", "Torn or corrupt spool lines skipped on replay.",
-           [("", spool_torn_lines)])
-    metric("store_rejected_total", "counter", "Events the store refused.", [("", stats.store_rejected)])
-    metric("dead_lettered_total", "counter", "Events of refused writes held in the dead-letter spool.",
-           [("", stats.dead_lettered)])
-    metric("store_write_failures_total", "counter", "Failed write attempts.", [("", stats.write_failures)])
-    metric("node_state_changes_total", "counter", "Liveness verdicts written, by new state.",
-           [(f'{{state="{s}"}}', n) for s, n in sorted(stats.node_state_changes.items())])
-    for name, value in sorted(gauges.items()):
-        metric(name, "gauge", name.replace("_", " ") + ".", [("", value)])
-    name = "emberwatch_gateway_lag_seconds"
-    out.append(f"# HELP {name} Node event time to stored in the store, seconds.")
-    out.append(f"# TYPE {name} histogram")
-    cumulative = 0
-    for bound, count in zip(LAG_BUCKETS_S, stats.lag.counts):
-        cumulative += count
-        out.append(f'{name}_bucket{{le="{bound}"}} {cumulative}')
-    out.append(f'{name}_bucket{{le="+Inf"}} {stats.lag.total}')
-    out.append(f"{name}_sum {stats.lag.sum_s!r}")
-    out.append(f"{name}_count {stats.lag.total}")
-    return "\n".join(out) + "\n"
+    The counters stay plain ints on the hot path (a prometheus-client Counter takes a lock per
+    inc()); a collector reads them when /metrics is scraped. The receiver child needs no
+    multiprocess mode: what it counts reaches the parent through its pipe.
+    """
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Snapshot(stats, rejected, duplicates, gauges, spool_torn_lines))
+    return generate_latest(registry).decode()
 
 
-def _num(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
+class _Snapshot(Collector):
+    def __init__(self, stats: Stats, rejected: Mapping[str, int], duplicates: int,
+                 gauges: Mapping[str, float], spool_torn_lines: int) -> None:
+        self.stats, self.rejected, self.duplicates = stats, rejected, duplicates
+        self.gauges, self.torn = gauges, spool_torn_lines
+
+    def collect(self) -> Iterator[Metric]:
+        stats = self.stats
+        for name, help_text, value in (
+                ("received", "MQTT messages received.", stats.received),
+                ("stored", "Events written to the store.", stats.stored),
+                ("duplicates", "Redelivered (node, boot, seq) messages dropped.", self.duplicates),
+                ("spooled", "Events spooled to disk while the store was down.", stats.spooled),
+                ("replayed", "Events stored from the spool.", stats.replayed),
+                ("spool_failures", "Spool appends that failed.", stats.spool_failures),
+                ("spool_torn_lines", "Torn or corrupt spool lines skipped on replay.", self.torn),
+                ("store_rejected", "Events the store refused.", stats.store_rejected),
+                ("dead_lettered", "Events of refused writes held in the dead-letter spool.", stats.dead_lettered),
+                ("store_write_failures", "Failed write attempts.", stats.write_failures)):
+            yield CounterMetricFamily(f"{PREFIX}{name}", help_text, value=value)
+        by_reason = CounterMetricFamily(f"{PREFIX}rejected", "Messages rejected by ingest, by reason.",
+                                        labels=["reason"])
+        for reason, n in sorted(self.rejected.items()):
+            by_reason.add_metric([reason], n)
+        yield by_reason
+        changes = CounterMetricFamily(f"{PREFIX}node_state_changes", "Liveness verdicts written, by new state.",
+                                      labels=["state"])
+        for state, n in sorted(stats.node_state_changes.items()):
+            changes.add_metric([state], n)
+        yield changes
+        for name, value in sorted(self.gauges.items()):
+            yield GaugeMetricFamily(f"{PREFIX}{name}", name.replace("_", " ") + ".", value=value)
+        cumulative, buckets = 0, []
+        for bound, count in zip(LAG_BUCKETS_S, stats.lag.counts):
+            cumulative += count
+            buckets.append((repr(bound), cumulative))
+        buckets.append(("+Inf", stats.lag.total))
+        yield HistogramMetricFamily(f"{PREFIX}lag_seconds", "Node event time to stored in the store, seconds.",
+                                    buckets=buckets, sum_value=stats.lag.sum_s)

@@ -94,15 +94,14 @@ class ReceiverProcess:
             pass
 
     def _read_from_child(self) -> None:
-        put = self.inbox.put
+        put_many = self.inbox.put_many
         while True:
             try:
                 kind, body = self._from_child.recv()
             except (EOFError, OSError):
                 break
             if kind == "batch":
-                for item in body:
-                    put(item)
+                put_many(body)
             elif kind == "status":
                 self.connected, subscribed, self.connection = body
                 if subscribed:

@@ -26,16 +26,29 @@ def test_prometheus_text_has_counters_by_reason_and_a_lag_histogram() -> None:
     stats.lag.observe_ms(40)
     stats.lag.observe_ms(2000)
     text = render_prometheus(stats, {"malformed": 2, "node_mismatch": 1}, 1, {"nodes_offline": 2.0}, 1)
-    lines = set(text.splitlines())
-    for expected in ("emberwatch_gateway_received_total 10", "emberwatch_gateway_stored_total 7",
-                     'emberwatch_gateway_rejected_total{reason="malformed"} 2',
-                     'emberwatch_gateway_rejected_total{reason="node_mismatch"} 1',
-                     "emberwatch_gateway_duplicates_total 1", "emberwatch_gateway_spooled_total 3",
-                     "emberwatch_gateway_replayed_total 3", "emberwatch_gateway_spool_torn_lines_total 1",
-                     "emberwatch_gateway_nodes_offline 2", 'emberwatch_gateway_lag_seconds_bucket{le="0.05"} 1',
-                     'emberwatch_gateway_lag_seconds_bucket{le="2.5"} 2',
-                     'emberwatch_gateway_lag_seconds_bucket{le="+Inf"} 2', "emberwatch_gateway_lag_seconds_count 2"):
-        assert expected in lines, expected
+    samples = parse(text)
+    for expected, value in (("emberwatch_gateway_received_total", 10), ("emberwatch_gateway_stored_total", 7),
+                            ('emberwatch_gateway_rejected_total{reason="malformed"}', 2),
+                            ('emberwatch_gateway_rejected_total{reason="node_mismatch"}', 1),
+                            ("emberwatch_gateway_duplicates_total", 1), ("emberwatch_gateway_spooled_total", 3),
+                            ("emberwatch_gateway_replayed_total", 3), ("emberwatch_gateway_spool_torn_lines_total", 1),
+                            ("emberwatch_gateway_nodes_offline", 2), ('emberwatch_gateway_lag_seconds_bucket{le="0.05"}', 1),
+                            ('emberwatch_gateway_lag_seconds_bucket{le="2.5"}', 2),
+                            ('emberwatch_gateway_lag_seconds_bucket{le="+Inf"}', 2),
+                            ("emberwatch_gateway_lag_seconds_count", 2)):
+        assert samples.get(expected) == value, expected
+
+
+def parse(text: str) -> dict[str, float]:
+    """Every sample of a Prometheus text page, read back by prometheus-client's own parser."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    out = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            labels = ",".join(f'{k}="{v}"' for k, v in sorted(sample.labels.items()))
+            out[sample.name + (f"{{{labels}}}" if labels else "")] = sample.value
+    return out
 
 
 def test_health_server_serves_health_and_metrics() -> None:
@@ -59,7 +72,7 @@ def test_service_health_reflects_broker_and_store(tmp_path) -> None:
     assert not ok and body["mqtt_connected"] is False  # never connected
     service._write([(Event("alert", "s", "n", 1, 1000, {"score": 1, "thr": 1, "temp_cc": 1, "rh_cp": 1,
                                                           "gas": 1, "gas_q8": 1, "bat_mv": 1}), 1000)])
-    assert "emberwatch_gateway_stored_total 1" in service.metrics_text()
+    assert parse(service.metrics_text())["emberwatch_gateway_stored_total"] == 1
 
 
 def test_idle_connections_to_the_health_port_are_dropped_after_the_timeout() -> None:
