@@ -262,6 +262,8 @@ class LoRaChannel:
     def stats(self) -> dict:
         lost = self.counts["lost_collision"] + self.counts["lost_out_of_range"] + self.counts["dropped_duty_cycle"]
         sf_counts = {f"sf{s}": int((self.sf == s).sum()) for s in range(7, 13) if (self.sf == s).any()}
-        return {"model": "lora-eu868", "gateways": len(self.gateways_xy[0]), **self.counts, "lost": lost,
+        return {"model": "lora-eu868", "gateways": len(self.gateways_xy[0]),
+                "gateway_xy_m": [[round(float(x), 1), round(float(y), 1)] for x, y in zip(*self.gateways_xy)],
+                **self.counts, "lost": lost,
                 "loss_rate": lost / self.counts["sent"] if self.counts["sent"] else 0.0, "nodes_per_sf": sf_counts,
                 "airtime_s_total": float(self.airtime_ms.sum() / 1000.0), "settings": self.config.to_dict()}

@@ -85,7 +85,8 @@ def _markdown(result: ScenarioResult, s: dict, command: str) -> str:
               f"{battery['used_mah_total_by_part']}"),
               (f"- projected life at the drain seen (days): min {battery['projected_life_days_min']:.0f}, "
               f"median {battery['projected_life_days_median']:.0f}, max {battery['projected_life_days_max']:.0f}"),
-              "", "Figures: `map.png` (nodes, fire perimeters, alerting nodes), `detection.png`, `battery.png`.", ""]
+              "", "Figures: `map.png` (alerts by ignition and time, wind, gateways, faulty nodes, fire outlines), "
+              "`detection.png`, `battery.png`.", ""]
     return "\n".join(lines)
 
 
@@ -95,33 +96,9 @@ def _figures(result: ScenarioResult, out: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(8, 8))
-    alerted_true = {a.node for a in result.alert_records if a.ignition >= 0}
-    alerted_false = {a.node for a in result.alert_records if a.ignition < 0} - alerted_true
-    index = {node: i for i, node in enumerate(result.node_ids)}
-    ax.scatter(result.x_m, result.y_m, s=6, c="0.6", label="node")
-    for nodes, colour, label in ((alerted_true, "tab:red", "alerted (fire)"),
-                                 (alerted_false, "tab:blue", "false alert")):
-        idx = [index[n] for n in nodes]
-        if idx:
-            ax.scatter(result.x_m[idx], result.y_m[idx], s=18, c=colour, label=label, zorder=3)
-    dead = [index[n] for n, (_, reason) in result.dead_nodes.items() if reason == "burned"]
-    if dead:
-        ax.scatter(result.x_m[dead], result.y_m[dead], s=30, marker="x", c="k", label="burned", zorder=4)
-    cmap = plt.get_cmap("autumn")
-    for fire in result.fires:
-        history = fire.perimeter_history
-        for k, (_, px, py) in enumerate(history):
-            shade = cmap(k / max(1, len(history) - 1))
-            ax.plot(np.append(px, px[0]), np.append(py, py[0]), color=shade, lw=0.8)
-        ax.plot([fire.x_m], [fire.y_m], marker="*", ms=14, c="darkred", zorder=5)
-    ax.set_aspect("equal")
-    ax.set_xlabel("x (m east)")
-    ax.set_ylabel("y (m north)")
-    ax.set_title("Nodes, fire perimeters every 15 min (yellow = latest), alerting nodes")
-    ax.legend(loc="upper right", fontsize=8)
-    fig.savefig(out / "map.png", dpi=110)
-    plt.close(fig)
+    from simulator.report_map import draw_map
+
+    draw_map(result, out / "map.png")
 
     times = node_detection_times_s(result)
     fig, ax = plt.subplots(figsize=(7, 4))

@@ -68,6 +68,7 @@ class ScenarioResult:
         self.fault_kinds: dict[str, str] = {}
         self.nuisance_events = 0  # sun flecks and exhaust puffs injected (not fires)
         self.radio: dict = {}
+        self.wind_log: list[tuple[float, float, float]] = []  # (t_s, wind_ms, wind_to_rad) every 15 min
         self.battery: dict = {}
         self.battery_life_days = np.zeros(0)  # projected life of each node alive at the end
         self.engine = ""

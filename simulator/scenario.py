@@ -181,6 +181,8 @@ def run_scenario(config: ScenarioConfig, publish: Publish | None = None,
                 round(270 - math.degrees(wx.wind_to_rad)) % 360, min(1_000_000, round(rain_um))), False))
             result.weather_messages += 1
             rain_um = 0.0
+        if t_s % PERIMETER_EVERY_S < dt_s:  # for the map's wind arrows
+            result.wind_log.append((float(t_s), float(wx.wind_ms), float(wx.wind_to_rad)))
         for fire in fires:
             seen_ms = first_true_alert_ms.get(fire.index)
             if (config.suppression_delay_s is not None and seen_ms is not None and not fire.out_reason

@@ -96,18 +96,22 @@ def run(args: argparse.Namespace) -> int:
     command = "emberwatch plan " + " ".join(shlex.quote(a) for a in sys.argv[2:]) if len(sys.argv) > 2 else ""
     meta = {"command": command, "area_m2": area.area_m2(), "spacings_m": spacings,
             "scenarios_per_spacing": args.scenarios, "climate": climate.ranges, "fuel_model": args.fuel.upper(),
-            "radio": radio, "target": args.target, "wall_s": round(wall_s, 1),
+            "radio": radio, "target": args.target, "after_ignition_h": args.after_ignition_h, "wall_s": round(wall_s, 1),
             "scenarios_per_min": round(len(specs) / wall_s * 60, 2) if wall_s > 0 else None,
             "workers_label": args.scheduler or (f"{args.workers} local Dask worker(s)" if args.workers else "no Dask")}
+    meta["recommended"] = chosen is not None
     write_plan(args.out, area, rows, results, chosen, meta)
     for r in rows:
         if not r.get("scenarios"):
             print(f"  {r['spacing_m']:g} m: no node fits in the area")
             continue
-        print(f"  {r['spacing_m']:g} m: {r['nodes']} nodes, {r['gateways']} gateway(s); P(alert <= 5/10/30 min) "
+        print(f"  {r['spacing_m']:g} m: {r['nodes']} nodes, {r['gateways']} gateway(s), {r['fires']} of "
+              f"{r['scenarios']} ignitions took hold; P(alert <= 5/10/30 min) "
               f"{r['p_alert_5min']:.2f}/{r['p_alert_10min']:.2f}/{r['p_alert_30min']:.2f}; false incidents/month "
               f"{r['false_incidents_per_month']}; battery {r['battery_life_days']} days")
-    if chosen is not None:
+    if chosen is None:
+        print(f"no recommendation: no ignition took hold in {len(specs)} scenarios; report: {args.out}/plan.md")
+    else:
         print(f"recommended: {chosen['spacing_m']:g} m ({chosen['nodes']} nodes); {len(specs)} scenarios in "
               f"{wall_s:.0f} s ({meta['scenarios_per_min']} per minute); report: {args.out}/plan.md")
     return 0

