@@ -249,11 +249,15 @@ class IncidentEngine:
         return [records.transition_event(inc, CONFIRMED, t_ms, reason)]
 
     def _confirmation(self, inc: Incident) -> str | None:
-        members = list(inc.members.values())
-        at_fire = sum(1 for m in members if m.level >= schema.LEVEL_FIRE)
-        if len(members) >= 3 or (len(members) >= 2 and at_fire):
-            return f"{len(members)} nodes agree"
+        """Why the incident is now confirmed, or None. Nodes agree only when their evidence is close
+        in time too: smoke reaches a neighbour within minutes, two unrelated nuisances rarely do."""
         s = self.settings
+        members = sorted(inc.members.values(), key=lambda m: m.first_ms)
+        for m in members:
+            peers = [o for o in members if o is not m and o.first_ms - m.last_ms <= s.agree_window_ms
+                     and m.first_ms - o.last_ms <= s.agree_window_ms]
+            if len(peers) >= 2 or (peers and max(p.level for p in [m, *peers]) >= schema.LEVEL_FIRE):
+                return f"{len(peers) + 1} nodes agree within {s.agree_window_ms // 60_000} min"
         for m in members:
             if m.escalated:
                 return f"{m.node} escalated from suspect to fire"
@@ -267,7 +271,7 @@ class IncidentEngine:
             proj = state.projection(inc.lat, inc.lon)
         inc.lat, inc.lon, inc.radius_m = locate(list(inc.members.values()), inc.first_ms, proj,
                                                 self._spacing_m(state), self.settings.earliness_half_life_ms,
-                                                self._wind_to(state, inc.last_ms))
+                                                self._wind_to(state, inc.last_ms), self.settings.upwind_shift)
         inc.confidence = _confidence(inc)
 
     # --- geometry --------------------------------------------------------------------------------

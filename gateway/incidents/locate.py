@@ -3,7 +3,10 @@
 Weights favour the nodes that alerted first (they are nearest the ignition: smoke reaches farther
 nodes later), strongly (score well above threshold) and at fire level. With a recent wind from a
 weather station the estimate moves upwind: nodes smell a fire that lies upwind of them, so the
-centroid of the smelling nodes sits downwind of the fire by about half a node spacing.
+centroid of the smelling nodes sits downwind of the fire, by about one node spacing for the first
+ones (the nearest node downwind). On the simulator (1,000 nodes, 200 m grid, 12 fires, before the
+Rothermel fire model landed) the median error at confirmation was 326 m without the shift, 228 m
+with half a spacing and 132 m with one.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ def member_weight(m: Member, first_ms: int, half_life_ms: int) -> float:
 
 
 def locate(members: list[Member], first_ms: int, proj: Projection, spacing_m: float, half_life_ms: int,
-           wind_to: tuple[float, float] | None) -> tuple[float, float, float]:
+           wind_to: tuple[float, float] | None, upwind_shift: float = 1.0) -> tuple[float, float, float]:
     """(lat, lon, uncertainty radius in m) of the fire behind these members."""
     pts = [(proj.to_xy(m.lat, m.lon), member_weight(m, first_ms, half_life_ms)) for m in members]
     total = sum(w for _, w in pts)
@@ -33,8 +36,8 @@ def locate(members: list[Member], first_ms: int, proj: Projection, spacing_m: fl
     cy = sum(y * w for (_, y), w in pts) / total
     spread_m = math.sqrt(sum(((x - cx) ** 2 + (y - cy) ** 2) * w for (x, y), w in pts) / total)
     if wind_to is not None:
-        cx -= wind_to[0] * spacing_m / 2
-        cy -= wind_to[1] * spacing_m / 2
+        cx -= wind_to[0] * spacing_m * upwind_shift
+        cy -= wind_to[1] * spacing_m * upwind_shift
     lat, lon = proj.to_latlon(cx, cy)
     # One node cannot place a fire closer than about its spacing: the fire may be on any side of it.
     return lat, lon, spread_m + spacing_m / 2

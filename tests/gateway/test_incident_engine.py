@@ -156,3 +156,11 @@ def test_an_incident_rebuilt_from_its_stored_row_carries_on_under_its_id() -> No
     (confirmed,) = feed(fresh, alert("n23", T0 + 2 * MIN))
     assert confirmed.fields["incident"] == opened.fields["incident"] and confirmed.fields["state"] == "confirmed"
     assert confirmed.t_ms > opened.t_ms
+
+
+def test_neighbours_agree_only_when_their_evidence_is_close_in_time() -> None:
+    late, prompt = grid_engine(), grid_engine()
+    feed(late, alert("n22", T0))
+    assert [s for _, s in states(feed(late, alert("n23", T0 + 25 * MIN, lvl=schema.LEVEL_SUSPECT)))] == ["updated"]
+    feed(prompt, alert("n22", T0))
+    assert [s for _, s in states(feed(prompt, alert("n23", T0 + 6 * MIN, lvl=schema.LEVEL_SUSPECT)))] == ["confirmed"]
