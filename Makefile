@@ -18,12 +18,13 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
+# The demo runs its own broker and draws figures: the base install plus the demo extra.
 $(STAMP_BASE): pyproject.toml $(VENV)/bin/python
-	$(PIP) install --quiet -e .
+	$(PIP) install --quiet -e '.[demo]'
 	touch $@
 
 $(STAMP_DEV): pyproject.toml $(VENV)/bin/python
-	$(PIP) install --quiet -e '.[train,dev]'
+	$(PIP) install --quiet -e '.[train,dev,demo]'
 	touch $(STAMP_BASE) $@
 
 # Debian servers the integration tests start on private ports, plus node for real MicroPython.

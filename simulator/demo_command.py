@@ -44,6 +44,12 @@ def run(args: argparse.Namespace) -> int:
     if args.nodes < 1 or args.ignitions < 0 or args.days <= 0:
         print("emberwatch demo: error: --nodes must be >= 1, --ignitions >= 0 and --days > 0", file=sys.stderr)
         return 2
+    from emberwatch.extras import need
+
+    problem = need("emberwatch demo", "amqtt")
+    if problem:
+        print(f"emberwatch demo: error: {problem}", file=sys.stderr)
+        return 2
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
     with tempfile.TemporaryDirectory(prefix="emberwatch-demo-") as tmp:
         store = args.store or Path(tmp) / "demo.sqlite"

@@ -144,6 +144,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     problems = [_flag_named(p) for p in config.problems()]
+    if args.report:
+        from emberwatch.extras import need
+
+        plotting = need("--report (its figures)", "matplotlib")
+        if plotting:
+            problems.append(plotting)
     if problems:
         print("error: " + "; ".join(problems), file=sys.stderr)
         return 2

@@ -75,6 +75,11 @@ def _check_numbers(args: argparse.Namespace) -> list[str]:
         folder = os.path.dirname(os.path.abspath(args.plot))
         if not os.path.isdir(folder):  # no silent mkdir: a typo in the path should say so
             problems.append(f"--plot: folder {folder} does not exist")
+        from emberwatch.extras import need
+
+        plotting = need("--plot", "matplotlib")
+        if plotting:
+            problems.append(plotting)
     return problems
 
 
