@@ -52,5 +52,8 @@ class BoundedInbox:
     def get(self, timeout: float | None = None) -> object:
         return self._queue.get(timeout=timeout)
 
+    def empty(self) -> bool:
+        return self._queue.empty()
+
     def qsize(self) -> int:
         return self._queue.qsize()

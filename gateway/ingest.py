@@ -77,7 +77,9 @@ class _NodeSeqs:
     __slots__ = ("current", "previous", "last_ms", "last_t_ms")
 
     def __init__(self, epoch: _Epoch, now_ms: int) -> None:
-        self.current, self.previous, self.last_ms = epoch, None, now_ms
+        self.current: _Epoch = epoch
+        self.previous: _Epoch | None = None
+        self.last_ms = now_ms
         self.last_t_ms = -1  # event time of the node's newest message
 
     def rotate(self, boot: int | None, seq: int) -> None:

@@ -97,9 +97,10 @@ class _Snapshot(Collector):
         for state, n in sorted(stats.node_state_changes.items()):
             changes.add_metric([state], n)
         yield changes
-        for name, value in sorted(self.gauges.items()):
-            yield GaugeMetricFamily(f"{PREFIX}{name}", name.replace("_", " ") + ".", value=value)
-        cumulative, buckets = 0, []
+        for name, gauge in sorted(self.gauges.items()):
+            yield GaugeMetricFamily(f"{PREFIX}{name}", name.replace("_", " ") + ".", value=gauge)
+        cumulative = 0
+        buckets: list[tuple[str, float]] = []
         for bound, count in zip(LAG_BUCKETS_S, stats.lag.counts):
             cumulative += count
             buckets.append((repr(bound), cumulative))

@@ -21,8 +21,8 @@ from gateway.durability import Durability
 from gateway.inbox import BoundedInbox
 from gateway.ingest import Duplicate, Event, Ingest, Rejection
 from gateway.liveness import Liveness
-from gateway.lorawan.settings import LorawanSettings
 from gateway.logs import RateLimitedLog
+from gateway.lorawan.settings import LorawanSettings
 from gateway.metrics import Stats, render_prometheus
 from gateway.mqtt_source import MessageSource, MqttSource, Received
 from gateway.processors import EventProcessor
