@@ -9,6 +9,7 @@ try:
 except ImportError:  # very old MicroPython ports
     import ujson as json  # type: ignore
 
+from edge_node.core.battery_state import CHEMISTRIES
 from edge_node.core.schema import is_valid_id
 
 CONFIG_PATH = "config.json"
@@ -16,15 +17,20 @@ CONFIG_PATH = "config.json"
 # name -> default; None means required.
 _REQUIRED_TEXT = ("wifi_ssid", "broker_host", "site", "node")
 _WIFI_ONLY = ("wifi_ssid", "broker_host")  # a LoRaWAN node has no access point and no broker
-_OPTIONAL_TEXT = {"wifi_password": "", "broker_user": "", "broker_password": ""}
 RADIOS = ("wifi", "lorawan")
+_OPTIONAL_TEXT = {"wifi_password": "", "broker_user": "", "broker_password": "", "ntp_host": "pool.ntp.org",
+                  "battery": "2xAA", "static_ip": "", "netmask": "255.255.255.0", "gateway_ip": "", "dns_ip": ""}
+# How many messages fit the 2 KB of RTC memory next to the rest of the state, each the longest a
+# node can make (32-char node id, every field at its widest): tests/edge_node/test_wake_cycle.py
+# fills the queue with such messages and checks the state still fits.
+QUEUE_CAPACITY_MAX = 6
 # name -> (default or None when required, lowest, highest)
 _INTS = {
     "broker_port": (1883, 1, 65535),
     # The default model's calibration (model_weights.SAMPLE_INTERVAL_S; a test keeps them equal).
     "sample_interval_s": (30, 1, 86400),
     "heartbeat_interval_s": (3600, 60, 7 * 86400),
-    "queue_capacity": (6, 1, 64),
+    "queue_capacity": (6, 1, QUEUE_CAPACITY_MAX),
     "i2c_sda_pin": (21, 0, 48),
     "i2c_scl_pin": (22, 0, 48),
     "bme_addr": (0x77, 0x76, 0x77),
@@ -37,6 +43,10 @@ _INTS = {
     "uart_rx_pin": (16, 0, 48),
     "lorawan_join_timeout_s": (90, 10, 600),
     "lorawan_send_budget_s": (30, 1, 300),
+    # Every network read and write (DNS aside) gives up after this: umqtt.simple has no timeout.
+    "socket_timeout_s": (5, 1, 30),
+    # NTP again after this long (halved while the RTC drifts more than 10 s between syncs).
+    "ntp_resync_s": (21600, 3600, 7 * 86400),
 }
 
 
@@ -77,6 +87,16 @@ class NodeConfig:
         self.uart_rx_pin = values["uart_rx_pin"]
         self.lorawan_join_timeout_s = values["lorawan_join_timeout_s"]
         self.lorawan_send_budget_s = values["lorawan_send_budget_s"]
+        self.socket_timeout_s = values["socket_timeout_s"]
+        self.ntp_resync_s = values["ntp_resync_s"]
+        self.ntp_host = values["ntp_host"]
+        self.battery = values["battery"]
+        # (ip, netmask, gateway, dns) for a static address, None for DHCP (see docs/energy.md: DHCP
+        # costs about a second and 100 mC more per Wi-Fi session)
+        self.static_ip = None
+        if values["static_ip"]:
+            self.static_ip = (values["static_ip"], values["netmask"], values["gateway_ip"],
+                              values["dns_ip"] or values["gateway_ip"])
 
 
 def _is_int(value) -> bool:
@@ -106,6 +126,41 @@ def degrees_to_e6(value) -> int:
     if not (whole or frac) or not (whole + frac).isdigit() or len(frac) > 6:
         raise ValueError("not a decimal with at most 6 places")
     return sign * (int(whole or "0") * 1000000 + int((frac + "000000")[:6]))
+
+
+def is_ipv4(text) -> bool:
+    if not isinstance(text, str):
+        return False
+    parts = text.split(".")
+    return len(parts) == 4 and all(p.isdigit() and len(p) <= 3 and int(p) <= 255 for p in parts)
+
+
+def _credential_problems(values: dict) -> list:
+    """Credentials a radio would reject only at connect time, found before any I/O."""
+    problems = []
+    ssid, password = values["wifi_ssid"], values["wifi_password"]
+    if isinstance(ssid, str) and len(ssid.encode()) > 32:
+        problems.append("wifi_ssid is longer than 32 bytes")
+    if isinstance(password, str) and password:
+        hex_key = len(password) == 64 and all(c in "0123456789abcdefABCDEF" for c in password)
+        if not hex_key and not 8 <= len(password) <= 63:
+            problems.append("wifi_password must be empty (open network), 8-63 characters or 64 hex digits")
+    user, secret = values["broker_user"], values["broker_password"]
+    if isinstance(user, str) and isinstance(secret, str) and secret and not user:
+        problems.append("broker_password needs broker_user (MQTT sends no password without a user name)")
+    for name in ("broker_user", "broker_password"):
+        if isinstance(values[name], str) and len(values[name].encode()) > 65535:
+            problems.append(name + " is longer than MQTT's 65535 bytes")
+    if isinstance(values["battery"], str) and values["battery"] not in CHEMISTRIES:
+        problems.append("battery must be one of " + ", ".join(CHEMISTRIES) + ", got " + repr(values["battery"])[:40])
+    if values["static_ip"]:
+        for name in ("static_ip", "netmask", "gateway_ip"):
+            if not is_ipv4(values[name]):
+                problems.append(name + " must be a dotted IPv4 address for a static address, got "
+                                + repr(values[name])[:40])
+        if values["dns_ip"] and not is_ipv4(values["dns_ip"]):
+            problems.append("dns_ip must be a dotted IPv4 address, got " + repr(values["dns_ip"])[:40])
+    return problems
 
 
 def parse_config(raw) -> NodeConfig:
@@ -153,6 +208,7 @@ def parse_config(raw) -> NodeConfig:
         if not -limit * 1000000 <= e6 <= limit * 1000000:
             problems.append(name + " outside -" + str(limit) + ".." + str(limit))
         values[name + "_e6"] = e6
+    problems.extend(_credential_problems(values))
     if (values["lat_e6"] is None) != (values["lon_e6"] is None):
         problems.append("lat and lon must be given together")
     if (_is_int(values["heartbeat_interval_s"]) and _is_int(values["sample_interval_s"])

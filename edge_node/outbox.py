@@ -3,11 +3,12 @@
 Alerts matter more than heartbeats: when full, the oldest heartbeat goes
 first, and an alert is dropped only when no heartbeat is left to drop.
 Alerts also leave first (oldest first), then heartbeats, so a short radio
-window carries the news that matters. Runs on MicroPython and CPython.
+window carries the news that matters. The rules live in edge_node/core/policy.py,
+which the simulator shares. Runs on MicroPython and CPython.
 """
 
-KIND_ALERT = "alert"
-KIND_HEARTBEAT = "heartbeat"
+from edge_node.core import policy
+from edge_node.core.policy import KIND_ALERT, KIND_HEARTBEAT
 
 
 class Outbox:
@@ -30,21 +31,19 @@ class Outbox:
             self.drop_one()
 
     def drop_one(self) -> None:
-        """Make room: the oldest heartbeat if any, else the oldest alert."""
-        for i in range(len(self.entries)):
-            if self.entries[i][0] == KIND_HEARTBEAT:
-                del self.entries[i]
-                self.dropped_heartbeats += 1
-                return
-        if self.entries:
-            del self.entries[0]
+        """Make room: the oldest heartbeat if any, else the oldest alert (policy.drop_index)."""
+        i = policy.drop_index([e[0] for e in self.entries])
+        if i < 0:
+            return
+        if self.entries[i][0] == KIND_HEARTBEAT:
+            self.dropped_heartbeats += 1
+        else:
             self.dropped_alerts += 1
+        del self.entries[i]
 
     def in_send_order(self) -> list:
-        """Alerts (oldest first), then heartbeats (oldest first)."""
-        alerts = [e for e in self.entries if e[0] == KIND_ALERT]
-        beats = [e for e in self.entries if e[0] == KIND_HEARTBEAT]
-        return alerts + beats
+        """Alerts (oldest first), then heartbeats (oldest first): policy.send_order."""
+        return [self.entries[i] for i in policy.send_order([e[0] for e in self.entries])]
 
     def remove(self, entry) -> None:
         """Forget one entry once the broker has acknowledged it."""

@@ -9,7 +9,9 @@ ignored and the node starts afresh instead of acting on garbage.
 RTC memory is lost with the battery, but `seq` must never repeat (the gateway
 deduplicates by it), so seq is reserved in blocks on flash: one small flash
 write every SEQ_BLOCK messages, and after any loss the node resumes above
-every number it may already have used. Runs on MicroPython and CPython.
+every number it may already have used. A flash write that fails does not stop the
+node: it carries on from RTC memory and reports FAULT_STORAGE until a write succeeds.
+Runs on MicroPython and CPython.
 """
 
 try:
@@ -17,8 +19,10 @@ try:
 except ImportError:  # very old MicroPython ports
     import ujson as json  # type: ignore
 
+from edge_node.errors import StorageError
+
 MAGIC = b"EW"
-BLOB_VERSION = 1
+BLOB_VERSION = 2
 _HEADER_LEN = 9  # magic 2, version 1, length 2, adler32 4
 SEQ_BLOCK = 64
 RTC_MEMORY_BYTES = 2048  # ESP32 port default (MICROPY_HW_RTC_USER_MEM_MAX)
@@ -33,8 +37,14 @@ def adler32(data: bytes) -> int:
     return (b << 16) | a
 
 
+_FIELDS = ("seq", "seq_reserved", "last_sample_ms", "last_heartbeat_ms", "retry_after_ms", "radio_failures",
+           "boot", "last_sync_ms", "resync_s", "storage_fault", "wakes",
+           "features", "detector", "outbox", "held", "last_error")
+_N_INTS = 11  # the first _N_INTS fields are integers, then lists, then one text
+
+
 class NodeState:
-    """Everything one wake hands to the next; plain ints and lists only."""
+    """Everything one wake hands to the next; plain ints, lists and one short text only."""
 
     def __init__(self) -> None:
         self.seq = 0                 # last seq used; the next message gets seq + 1
@@ -43,30 +53,35 @@ class NodeState:
         self.last_heartbeat_ms = -1
         self.retry_after_ms = 0      # radio backoff after a failed connection
         self.radio_failures = 0      # consecutive failed connections
+        self.boot = 0                # boot counter (its truth is on flash; this is the cached copy)
+        self.last_sync_ms = -1       # when NTP last set the clock (-1: never)
+        self.resync_s = 0            # current NTP resync interval (0: the configured one)
+        self.storage_fault = 0       # 1 while flash writes fail
+        self.wakes = 0
         self.features: list = []     # FeatureState.to_list()
         self.detector: list = []     # Detector.to_list()
         self.outbox: list = [0, 0, []]  # Outbox.to_list()
-        self.wakes = 0
+        self.held: list = []         # alerts raised while the clock was unset, not yet encoded
+        self.last_error = ""         # the previous wake's error, so a repeat is not logged again
 
     def to_list(self) -> list:
-        return [self.seq, self.seq_reserved, self.last_sample_ms, self.last_heartbeat_ms,
-                self.retry_after_ms, self.radio_failures, self.features, self.detector,
-                self.outbox, self.wakes]
+        return [getattr(self, name) for name in _FIELDS]
 
     @classmethod
     def from_list(cls, values) -> "NodeState":
-        if not isinstance(values, list) or len(values) != 10:
+        if not isinstance(values, list) or len(values) != len(_FIELDS):
             raise ValueError("state has the wrong shape")
-        for i in range(6):
+        for i in range(_N_INTS):
             if isinstance(values[i], bool) or not isinstance(values[i], int):
                 raise ValueError("state counter is not an integer")
-        for i in (6, 7, 8):
+        for i in range(_N_INTS, len(_FIELDS) - 1):
             if not isinstance(values[i], list):
                 raise ValueError("state section is not a list")
+        if not isinstance(values[-1], str):
+            raise ValueError("state error text is not text")
         state = cls()
-        (state.seq, state.seq_reserved, state.last_sample_ms, state.last_heartbeat_ms,
-         state.retry_after_ms, state.radio_failures, state.features, state.detector,
-         state.outbox, state.wakes) = values
+        for i in range(len(_FIELDS)):
+            setattr(state, _FIELDS[i], values[i])
         return state
 
 
@@ -165,9 +180,29 @@ def load_state(store, seq_store):
 
 
 def next_seq(state: NodeState, seq_store) -> int:
-    """Take the next seq, reserving a new block on flash before its first use."""
+    """Take the next seq, reserving a new block on flash before its first use.
+
+    A failed flash write sets state.storage_fault and the node carries on from RTC memory
+    (the reservation is retried by `retry_seq_floor` each wake until flash takes it).
+    """
     state.seq += 1
     if state.seq > state.seq_reserved:
         state.seq_reserved = state.seq + SEQ_BLOCK - 1
-        seq_store.save(str(state.seq_reserved + 1).encode())
+        write_seq_floor(state, seq_store)
     return state.seq
+
+
+def write_seq_floor(state: NodeState, seq_store) -> bool:
+    try:
+        seq_store.save(str(state.seq_reserved + 1).encode())
+    except (OSError, StorageError):
+        state.storage_fault = 1
+        return False
+    state.storage_fault = 0
+    return True
+
+
+def retry_seq_floor(state: NodeState, seq_store) -> None:
+    """While flash is failing, try the pending seq reservation again (one small write a wake)."""
+    if state.storage_fault:
+        write_seq_floor(state, seq_store)

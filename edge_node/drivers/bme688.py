@@ -10,8 +10,8 @@ BME688 (variant id 1) and BME680 (variant id 0) differ only in the gas ADC
 registers and gas formula; both are handled.
 """
 
+from edge_node.errors import SensorError
 from edge_node.ticks import sleep_ms
-from edge_node.wake import SensorError
 
 CHIP_ID = 0x61
 REG_CHIP_ID = 0xD0
@@ -227,7 +227,9 @@ class Bme688:
         return (tph_us + 999) // 1000 + self.heater_ms
 
     def read(self):
-        """One forced measurement -> (temp_cc, rh_cp, pressure_pa, gas_ohm); SensorError on failure."""
+        """One forced measurement -> (temp_cc, rh_cp, pressure_pa, gas_ohm or None); SensorError when
+        the sensor does not answer. The heater wait is `sleep_ms`: the CPU idles awake (priced so in
+        simulator/energy/profiles.toml, sensor.bme688-forced)."""
         try:
             self._write(REG_RES_HEAT0, heater_resistance_code(self.cal, self.heater_c, self.ambient_c))
             self._write(REG_CTRL_MEAS, (self.os_temp << 5) | (self.os_pres << 2) | MODE_FORCED)
@@ -244,7 +246,7 @@ class Bme688:
         return self.decode_field(field)
 
     def decode_field(self, f):
-        """17 bytes of field 0 -> (temp_cc, rh_cp, pressure_pa, gas_ohm)."""
+        """17 bytes of field 0 -> (temp_cc, rh_cp, pressure_pa, gas_ohm); gas_ohm None when invalid."""
         adc_pres = (f[2] << 12) | (f[3] << 4) | (f[4] >> 4)
         adc_temp = (f[5] << 12) | (f[6] << 4) | (f[7] >> 4)
         adc_hum = (f[8] << 8) | f[9]
@@ -252,14 +254,15 @@ class Bme688:
             adc_gas, gas_range, flags = (f[15] << 2) | (f[16] >> 6), f[16] & 0x0F, f[16]
         else:
             adc_gas, gas_range, flags = (f[13] << 2) | (f[14] >> 6), f[14] & 0x0F, f[14]
-        if not flags & GAS_VALID or not flags & HEAT_STAB:
-            raise SensorError("gas reading invalid (heater did not reach its temperature)")
         temp_cc, t_fine = compensate_temperature(self.cal, adc_temp)
         pressure_pa = compensate_pressure(self.cal, adc_pres, t_fine)
         rh_mp = compensate_humidity(self.cal, adc_hum, t_fine)
+        self.ambient_c = temp_cc // 100
+        if not flags & GAS_VALID or not flags & HEAT_STAB:
+            # The heater missed its target (Bosch's API still returns T, P and RH then): gas is None.
+            return temp_cc, rh_mp // 10, pressure_pa, None
         if self.variant == VARIANT_GAS_HIGH:
             gas_ohm = gas_resistance_high(adc_gas, gas_range)
         else:
             gas_ohm = gas_resistance_low(self.cal, adc_gas, gas_range)
-        self.ambient_c = temp_cc // 100
         return temp_cc, rh_mp // 10, pressure_pa, gas_ohm

@@ -94,8 +94,51 @@ class MemoryStore:
 
 def make_config(**overrides):
     from edge_node.config import parse_config
-    raw = {"wifi_ssid": "forest-ap", "wifi_password": "pw", "broker_host": "10.0.0.2",
+    raw = {"wifi_ssid": "forest-ap", "wifi_password": "forest-pw", "broker_host": "10.0.0.2",
            "site": "montesinho", "node": "n042", "lat": "41.901234", "lon": "-6.812345",
            "sample_interval_s": 60, "heartbeat_interval_s": 3600, "queue_capacity": 6}
     raw.update(overrides)
     return parse_config(raw)
+
+
+class ClockRadio(FakeRadio):
+    """A radio that can set the clock, as Wi-Fi + NTP does: `sync_clock` moves `clock` to `true_ms()`."""
+
+    def __init__(self, clock, true_ms) -> None:
+        FakeRadio.__init__(self)
+        self.clock = clock
+        self.true_ms = true_ms
+        self.ntp_up = True
+        self.syncs = 0
+
+    def sync_clock(self) -> None:
+        if not self.up or not self.ntp_up:
+            raise RadioError("ntp timed out")
+        self.syncs += 1
+        self.clock.t_ms = self.true_ms()
+
+
+class FailingStore(MemoryStore):
+    """Flash whose writes fail while `failing` is True (worn or full), as FileStore raises OSError."""
+
+    def __init__(self) -> None:
+        MemoryStore.__init__(self, 0)
+        self.failing = True
+
+    def save(self, blob) -> None:
+        if self.failing:
+            raise OSError(28)  # ENOSPC
+        MemoryStore.save(self, blob)
+
+
+class GasFailingSensor:
+    """Good temperature and humidity; gas invalid (None) on the listed reads, as the BME688 driver returns it."""
+
+    def __init__(self, bad_reads) -> None:
+        self.bad_reads = bad_reads
+        self.index = 0
+
+    def read(self):
+        i = self.index
+        self.index += 1
+        return (2000 + (i % 5), 5000 - (i % 3), 101325, None if i in self.bad_reads else 150000 + 10 * (i % 4))

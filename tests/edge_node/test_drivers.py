@@ -122,13 +122,19 @@ def test_driver_configures_forced_mode_with_heater_step_zero() -> None:
     assert sensor.measurement_ms() >= 150
 
 
-def test_missing_or_foreign_chip_and_bad_gas_reading_raise_sensor_error() -> None:
+def test_missing_or_foreign_chip_raise_sensor_error() -> None:
     with pytest.raises(SensorError, match="no BME68x answers"):
         bme688.Bme688(FakeBme68xBus(addr=0x76), addr=0x77)
     with pytest.raises(SensorError, match="not a BME680/688"):
         bme688.Bme688(FakeBme68xBus(chip_id=0x60))
-    with pytest.raises(SensorError, match="gas reading invalid"):
-        bme688.Bme688(FakeBme68xBus(gas_valid=False)).read()
+
+
+def test_invalid_gas_reading_keeps_temperature_humidity_and_pressure() -> None:
+    """Bosch's API returns T, P and RH when the heater misses its target; so does the driver, gas None."""
+    good = bme688.Bme688(FakeBme68xBus(adc_temp=500000, adc_pres=400000, adc_hum=25000)).read()
+    bad = bme688.Bme688(FakeBme68xBus(gas_valid=False, adc_temp=500000, adc_pres=400000, adc_hum=25000)).read()
+    assert bad[3] is None and good[3] is not None
+    assert bad[:3] == good[:3]
 
 
 def test_driver_reads_the_same_on_micropython() -> None:

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.integration
 class PahoAsUmqtt:
     """umqtt.simple.MQTTClient's surface, on paho (blocking QoS 1 publish like umqtt's)."""
 
-    def __init__(self, client_id, host, port, user, password, keepalive) -> None:
+    def __init__(self, client_id, host, port, user, password, keepalive, timeout_s=5) -> None:
         self.host, self.port, self.keepalive = host, port, keepalive
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
         if user:

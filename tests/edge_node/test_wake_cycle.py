@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -116,19 +115,42 @@ def test_small_queue_drops_heartbeats_before_alerts() -> None:
     assert len(kinds) == 3 and kinds.count("alert") >= 2
 
 
-def test_state_blob_fits_rtc_memory_with_a_full_queue() -> None:
-    store = fakes.MemoryStore(2048)
-    radio = fakes.FakeRadio()
+def _widest_queue(capacity: int) -> tuple[bytes, object]:
+    """Radio down, an alert every wake, the widest ids and readings: the biggest state a node makes."""
+    from edge_node.core.detector import Detector
+    from edge_node.core.pipeline import NodePipeline
+    from edge_node.core.scoring import RiseRule
+    from edge_node.persist import pack_state
+
+    cfg = fakes.make_config(node="n" * 32, site="s" * 32, queue_capacity=capacity, heartbeat_interval_s=60)
+    radio, store, seq_store = fakes.FakeRadio(), fakes.MemoryStore(0), fakes.MemoryStore(0)
     radio.up = False
-    cfg = fakes.make_config(queue_capacity=64, heartbeat_interval_s=60)
     clock = fakes.FakeClock(1780000000000)
-    sensor = fakes.TraceSensor([(2000, 5000, 101325, 100000)])
-    for _ in range(80):
-        report = WakeCycle(cfg, default_pipeline(), sensor, fakes.FixedBattery(3700), radio, clock, store,
-                           fakes.MemoryStore(0)).run()
+    sensor = fakes.TraceSensor([(-9999 + 4000 * (i % 2), 9999, 101325, 987654321 - i) for i in range(3 * capacity)])
+    for _ in range(3 * capacity):
+        rule = RiseRule()
+        pipeline = NodePipeline(rule, Detector(0, 1, 1, 0))  # every wake alerts, no cooldown
+        report = WakeCycle(cfg, pipeline, sensor, fakes.FixedBattery(9999), radio, clock, store, seq_store).run()
         clock.advance_ms(60000)
-    assert len(store.blob) <= 2048
-    assert 0 < report.queued < 64  # shed to fit RTC memory rather than failing to save
+    state = unpack_state(store.blob)
+    kinds = [entry[0] for entry in state.outbox[2]]
+    assert kinds == ["alert"] * capacity and report.queued == capacity
+    # held alerts (raised before NTP set the clock) share the queue's room: one beside a full queue,
+    # or all of it with the queue empty
+    held = [1780000000000, 390150, 390150, -9999, 9999, 987654321, -7654, 9999, 63, 2]
+    state.held = [held]
+    full_queue = pack_state(state)
+    state.held, state.outbox = [held] * capacity, [0, 0, []]
+    return max(full_queue, pack_state(state), key=len), report
+
+
+def test_queue_capacity_bound_is_what_rtc_memory_holds() -> None:
+    from edge_node.config import QUEUE_CAPACITY_MAX, ConfigError
+
+    blob, _ = _widest_queue(QUEUE_CAPACITY_MAX)
+    assert len(blob) <= 2048, f"a full queue of the widest alerts needs {len(blob)} B of 2048"
+    with pytest.raises(ConfigError, match="queue_capacity"):
+        fakes.make_config(queue_capacity=QUEUE_CAPACITY_MAX + 1)
 
 
 def test_micropython_runs_the_same_scenario_identically(scenario) -> None:
@@ -140,9 +162,18 @@ def test_micropython_runs_the_same_scenario_identically(scenario) -> None:
 
 
 def test_scenario_lines_are_parseable(scenario) -> None:
-    lines, _, _, _, _ = scenario
+    """Every line is `index flag score queued [payloads] errors|reset|sleep`, each payload a valid message."""
+    lines, reports, _, _, _ = scenario
     assert len(lines) == wake_scenario.WAKES
-    json.dumps(lines)
+    for i, (line, report) in enumerate(zip(lines, reports)):
+        index, flag, score, queued, rest = line.split(" ", 4)
+        assert (int(index), flag, int(score), int(queued)) == (i, "A" if report.alert else "-", report.score,
+                                                               report.queued)
+        payloads = eval(rest[:rest.rindex("]") + 1])  # a list of bytes reprs, as printed
+        assert payloads == [p for _, p in report.sent]
+        for topic, payload in report.sent:
+            assert schema.decode(topic, payload)["node"] == "n042"
+        assert rest.rsplit("|", 1)[1] == str(report.sleep_ms)
 
 
 def _one_node(rows: list, **config):

@@ -14,8 +14,23 @@ ADC_PIN_UV = 1900000
 rtc_memory = bytearray()
 modem = None  # the RAK3172 stand-in behind UART 1 (LoRaWAN nodes), created on first use
 sleeps = []
-slept_ms = 0  # how far the RTC has run in deep sleep (the test adds it to the clock)
+slept_ms = 0  # how far the RTC has run in deep sleep
+clock_ms = 946684800000  # the RTC after power-on: 2000-01-01, until NTP sets it
+watchdogs = []  # timeout_ms of every WDT armed
+reset_causes = []  # consumed one per boot; DEEPSLEEP_RESET once empty
 bus = None
+
+
+def now_ms():
+    return clock_ms
+
+
+class WDT:
+    def __init__(self, id=0, timeout=5000):
+        watchdogs.append(timeout)
+
+    def feed(self):
+        pass
 
 
 class DeepSleep(Exception):
@@ -67,11 +82,12 @@ class RTC:
 
 
 def reset_cause():
-    return DEEPSLEEP_RESET
+    return reset_causes.pop(0) if reset_causes else DEEPSLEEP_RESET
 
 
 def deepsleep(ms=0):
-    global slept_ms
+    global slept_ms, clock_ms
     sleeps.append(ms)
     slept_ms += ms
+    clock_ms += ms
     raise DeepSleep(ms)

@@ -2,6 +2,7 @@
 
 STA_IF = 0
 reachable = True
+ifconfigs = []  # static addresses set before a join
 
 
 class WLAN:
@@ -21,3 +22,8 @@ class WLAN:
 
     def connect(self, ssid, password):
         self.joined = reachable
+
+    def ifconfig(self, config=None):
+        if config is not None:
+            ifconfigs.append(tuple(config))
+        return ("10.0.0.9", "255.255.255.0", "10.0.0.1", "10.0.0.1")
