@@ -174,7 +174,9 @@ class WakeCycle:
         if flt & schema.FAULT_GAS:
             reading[2] = reading[3] = None
         state.last_sample_ms = now_ms
-        report.alert, report.score, report.features = alert, score, feats
+        report.score, report.features = score, feats
+        if alert:
+            report.alert = alert
         return alert
 
     def _faults(self, state, reading, now_ms: int) -> int:
@@ -219,18 +221,21 @@ class WakeCycle:
     def _session(self, state, outbox, reading, beat_waits_for_clock: bool, report, errors, now_ms: int) -> None:
         """One radio session: set the clock if due, stamp what waited for it, send in policy order."""
         cfg = self.cfg
+        stage = "radio clock: "
         try:
             if self.needs_clock and policy.clock_sync_due(now_ms, state.last_sync_ms, self._resync_s(state)):
                 self._sync_clock(state, outbox, reading, beat_waits_for_clock, report, errors)
             if len(outbox):
+                stage = "radio connect: "
                 self.radio.connect()
+                stage = "radio publish: "
                 for entry in outbox.in_send_order():
                     topic = schema.topic(cfg.site, cfg.node, entry[0])
                     self.radio.publish(topic, entry[1], False, MQTT_QOS)
                     outbox.remove(entry)
                     report.sent.append((topic, entry[1]))
         except RadioError as exc:
-            self._back_off(state, now_ms, "radio: " + str(exc), errors)
+            self._back_off(state, now_ms, stage + str(exc), errors)
         else:
             if len(outbox) or len(state.held):
                 self._back_off(state, now_ms, "", errors)  # clock still unset: nothing could be sent

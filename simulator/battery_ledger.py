@@ -11,6 +11,7 @@ import numpy as np
 
 from edge_node.core.uplink_codec import FRAME_BYTES
 from simulator.energy import (
+    battery_side_ua,
     build_node,
     charge_per_message_mc,
     charge_per_wake_mc,
@@ -31,14 +32,16 @@ class BatteryLedger:
         any_node = next(iter(per_sf.values()))
         self.battery = any_node.battery
         self.usable_mc = usable_capacity_mah(self.battery) * MC_PER_MAH
-        self.sleep_ma = sleep_current_ua(any_node) / 1000.0
+        k = self.battery.rail_to_battery(any_node.supply_v)  # through the boost converter or LDO
+        self.sleep_ma = (k * sleep_current_ua(any_node) + battery_side_ua(any_node)) / 1000.0
         self.self_discharge_ma = self_discharge_mah_per_day(self.battery) * MC_PER_MAH / 86400.0
-        self.wake_mc = sum(charge_per_wake_mc(any_node, runs_inference=True).values())
-        mc_by_sf = {s: charge_per_message_mc(node, MESSAGE_PAYLOAD_BYTES) for s, node in per_sf.items()}
+        self.wake_mc = k * sum(charge_per_wake_mc(any_node, runs_inference=True).values())
+        mc_by_sf = {s: k * charge_per_message_mc(node, MESSAGE_PAYLOAD_BYTES) for s, node in per_sf.items()}
         self.message_mc = np.array([mc_by_sf[s] for s in sf.tolist()])
         self.remaining_mc = self.usable_mc * np.asarray(start_fraction, dtype=np.float64)
         self.start_mc = self.remaining_mc.copy()
         self.used_mc = {"sleep": np.zeros(len(sf)), "sample": np.zeros(len(sf)), "radio": np.zeros(len(sf))}
+        self.cold_share = 1.0  # share of the usable charge the cells deliver at the site's temperature now
 
     def tick(self, dt_s: float, sampled: np.ndarray) -> None:
         """One interval: sleep and self-discharge for all, one wake for the nodes that sampled."""
@@ -52,8 +55,13 @@ class BatteryLedger:
         self.used_mc["radio"][nodes] += self.message_mc[nodes]
         self.remaining_mc[nodes] -= self.message_mc[nodes]
 
+    def weather(self, temp_c: float) -> None:
+        """The site's air temperature now: cold cells deliver less of what they hold (profiles.toml)."""
+        self.cold_share = self.battery.capacity_fraction_at(float(temp_c))
+
     def empty(self) -> np.ndarray:
-        return self.remaining_mc <= 0
+        """Empty, or what is left is locked in by the cold (a node dies on a frosty night first)."""
+        return self.remaining_mc <= self.usable_mc * (1.0 - self.cold_share)
 
     def voltage_mv(self, nodes: np.ndarray) -> np.ndarray:
         soc = np.clip(self.remaining_mc[nodes] / self.usable_mc, 0.0, 1.0)

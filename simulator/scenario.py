@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from edge_node.core import schema
+from edge_node.core import battery_state, policy, schema
 from edge_node.core.features import GAS_SIGN_RESISTANCE
 from edge_node.core.pipeline import NodePipeline, default_pipeline
 from simulator import fixed_point
@@ -135,6 +135,9 @@ def run_scenario(config: ScenarioConfig, publish: Publish | None = None,
     phase_ms = rng_sensor.integers(0, dt_s * 1000, n)  # nodes are not synchronised
     hb_steps = max(1, config.heartbeat_s // dt_s)
     hb_offset = rng_sensor.integers(0, hb_steps, n)
+    # Nodes booted at different times before the run: each one's last heartbeat puts its next one
+    # hb_offset steps in; from then on edge_node.core.policy decides, as on the node.
+    last_beat_ms = EPOCH_MS + phase_ms - (hb_steps - hb_offset) * dt_s * 1000
     link, sf = _make_link(config, rng_radio, x_m, y_m, n)
     ledger = BatteryLedger(sf, rng_fault.uniform(0.9, 1.0, n))
     engine = make_engine(config.engine, n, make_pipeline)
@@ -206,6 +209,7 @@ def run_scenario(config: ScenarioConfig, publish: Publish | None = None,
             result.dead_nodes[ids[i]] = (int(t_ms[i]), reason)
             outbox.post(int(t_ms[i]), (topics["status"][i], schema.encode_status, (ids[i], "offline"), True))
         alive &= ~dying
+        ledger.weather(wx.temp_c)
         ledger.tick(dt_s, alive)
         # a sensor that did not answer gives the node nothing to run its pipeline on (as in the firmware)
         alerts, scores = engine.step(t_ms, dt_s, temp_cc, rh_cp, gas_q8, alive & ~sensors.no_reading)
@@ -230,16 +234,22 @@ def run_scenario(config: ScenarioConfig, publish: Publish | None = None,
             seq[alerting] += 1
             ledger.messages(alerting)
             link.send(t_ms[alerting], alerting, items)
-        beating = np.flatnonzero(alive & (step % hb_steps == hb_offset))
+        # alerts went to the link first: policy.send_order puts a node's alert before its heartbeat
+        beating = np.flatnonzero(alive & policy.heartbeat_due(last_beat_ms, t_ms, config.heartbeat_s, dt_s))
         if beating.size:
+            last_beat_ms[beating] = t_ms[beating]
             queued = link.queued(int(step_ms))[beating]
+            volts = ledger.voltage_mv(beating).tolist()
+            silent = sensors.no_reading[beating].tolist()  # a sensor that did not answer: no readings, bus fault
             hb_items = [(topics["heartbeat"][i], schema.encode_heartbeat,
-                         (ids[i], s, t, mv, tc, rh, gq, q, la, lo) if not sensors.no_reading[i] else
-                         (ids[i], s, t, mv, None, None, None, q, la, lo, 0, schema.FAULT_SENSOR_BUS), False)
-                     for i, s, t, mv, tc, rh, gq, q, la, lo in zip(
-                         beating.tolist(), seq[beating].tolist(), t_ms[beating].tolist(), ledger.voltage_mv(beating).tolist(),
-                         temp_cc[beating].tolist(), rh_cp[beating].tolist(), gas_q8[beating].tolist(),
-                         queued.tolist(), lat_e6[beating].tolist(), lon_e6[beating].tolist())]
+                         (ids[i], s, t, mv) + ((None, None, None) if quiet else _beat_readings(f, tc, rh, gq))
+                         + (q, la, lo, SIM_BOOT, f | (schema.FAULT_SENSOR_BUS if quiet else 0),
+                            _battery_pct(mv, ledger.battery.name)), False)
+                        for i, s, t, mv, tc, rh, gq, q, la, lo, f, quiet in zip(
+                            beating.tolist(), seq[beating].tolist(), t_ms[beating].tolist(), volts,
+                            temp_cc[beating].tolist(), rh_cp[beating].tolist(), gas_q8[beating].tolist(),
+                            queued.tolist(), lat_e6[beating].tolist(), lon_e6[beating].tolist(),
+                            engine.faults[beating].tolist(), silent)]
             seq[beating] += 1
             result.heartbeats += int(beating.size)
             ledger.messages(beating)
@@ -263,6 +273,17 @@ def run_scenario(config: ScenarioConfig, publish: Publish | None = None,
 
 
 SIM_BOOT = 1  # simulated nodes boot once, at the start of the run
+
+
+def _beat_readings(faults: int, temp_cc: int, rh_cp: int, gas_q8: int) -> tuple:
+    """(temp_cc, rh_cp, gas_q8) of a heartbeat, a faulty channel's left out as the node does."""
+    temp, rh, _gas, gq = _alert_readings(faults, temp_cc, rh_cp, 0, gas_q8)
+    return temp, rh, gq
+
+
+def _battery_pct(mv: int, chemistry: str) -> int | None:
+    """bat_pct as the node computes it (edge_node.core.battery_state), for a chemistry it knows."""
+    return battery_state.percent(mv, chemistry) if chemistry in battery_state.CHEMISTRIES else None
 
 
 def _alert_readings(faults: int, temp_cc: int, rh_cp: int, gas: int, gas_q8: int) -> tuple:

@@ -20,6 +20,7 @@ from simulator.energy.budget import (
     COMPONENTS,
     DailyBudget,
     NodeConfig,
+    battery_side_ua,
     build_node,
     charge_per_inference_mc,
     charge_per_message_mc,
@@ -65,7 +66,7 @@ from simulator.energy.report import NodeLife, life_for_node, life_vs_interval
 __all__ = [
     "COMPONENTS", "Battery", "Catalog", "DailyBudget", "LoraChip", "LorawanSettings", "Mcu",
     "NodeConfig", "NodeLife", "Phase", "Policy", "ProfileError", "Radio", "Sensor",
-    "battery_life_days", "build_node", "charge_per_inference_mc", "charge_per_message_mc",
+    "battery_life_days", "battery_side_ua", "build_node", "charge_per_inference_mc", "charge_per_message_mc",
     "charge_per_wake_mc", "charge_to_energy_mj", "days_to_years", "energy_per_day",
     "energy_per_inference_uj", "energy_per_message_mj", "energy_per_wake_mj", "inference_phases",
     "life_for_node", "life_vs_interval", "load_catalog", "lora_symbol_time_s", "lora_time_on_air_s",

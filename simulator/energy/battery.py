@@ -12,8 +12,10 @@ from simulator.energy.phases import DAYS_PER_YEAR
 from simulator.energy.profiles import Battery
 
 
-def usable_capacity_mah(battery: Battery) -> float:
-    return battery.capacity_mah * battery.usable_fraction
+def usable_capacity_mah(battery: Battery, temp_c: float | None = None) -> float:
+    """Usable charge; at temp_c (the simulator's weather) the cold-derated share of it."""
+    share = 1.0 if temp_c is None else battery.capacity_fraction_at(temp_c)
+    return battery.capacity_mah * battery.usable_fraction * share
 
 
 def self_discharge_mah_per_day(battery: Battery) -> float:

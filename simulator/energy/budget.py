@@ -53,6 +53,8 @@ class NodeConfig:
     mcu_wait: str
     supply_v: float
     catalog: Catalog
+    sensor_wait: str = "light-sleep"
+    divider_kohm: float = 0.0
 
 
 def build_node(node: str = "default", *, mcu: str | None = None, sensor: str | None = None,
@@ -73,7 +75,8 @@ def build_node(node: str = "default", *, mcu: str | None = None, sensor: str | N
         raise ProfileError(f"macs_per_inference must be >= 0, got {macs}")
     config = NodeConfig(spec.name, cat.mcu(mcu or spec.mcu), cat.sensor(sensor or spec.sensor),
                         cat.radio(radio or spec.radio), cat.battery(battery or spec.battery),
-                        runtime, macs, spec.regulator_iq_ua, mcu_wait, cat.supply_v, cat)
+                        runtime, macs, spec.regulator_iq_ua, mcu_wait, cat.supply_v, cat, spec.sensor_wait,
+                        spec.divider_kohm)
     if config.radio.requires_mcu and config.mcu.name not in config.radio.requires_mcu:
         raise ProfileError(f"radio {config.radio.name!r} needs mcu "
                            f"{' or '.join(config.radio.requires_mcu)}, got {config.mcu.name!r}")
@@ -90,8 +93,9 @@ def wake_phases(node: NodeConfig) -> list[Phase]:
 
 
 def sensor_phases(node: NodeConfig) -> list[Phase]:
-    """The sensor's reading phases, each with the MCU idling alongside."""
-    idle_ma = node.mcu.idle_ma
+    """The sensor's reading phases, each with the MCU waiting alongside: in light sleep, or awake in
+    MicroPython's sleep_ms as the shipped firmware waits for the BME688 heater (`cpu-idle`)."""
+    idle_ma = node.mcu.cpu_idle_ma if node.sensor_wait == "cpu-idle" else node.mcu.idle_ma
     return [Phase(p.name, p.current_ma + idle_ma, p.duration_s) for p in node.sensor.phases]
 
 
@@ -136,8 +140,14 @@ def _ble_message_phases(radio: Radio, payload_bytes: int, cpu_ma: float) -> list
 
 
 def sleep_current_ua(node: NodeConfig) -> float:
-    """Everything that draws while the node sleeps."""
+    """Everything that draws from the rail while the node sleeps."""
     return node.mcu.sleep_ua + node.sensor.sleep_ua + node.radio.sleep_ua + node.regulator_iq_ua
+
+
+def battery_side_ua(node: NodeConfig) -> float:
+    """What draws straight from the battery, day and night: the voltage divider and the regulator's Iq."""
+    divider_ua = node.battery.nominal_v / node.divider_kohm * 1000.0 if node.divider_kohm > 0 else 0.0
+    return divider_ua + node.battery.regulator_iq_ua
 
 
 def charge_per_wake_mc(node: NodeConfig, runs_inference: bool) -> dict[str, float]:
@@ -224,11 +234,15 @@ def energy_per_day(node: NodeConfig, policy: Policy, interval_s: float) -> Daily
         raise ValueError(
             f"node {node.name!r} would be awake {awake_s:.0f} s per day (> 86400 s): interval {interval_s} s "
             f"is shorter than one wake ({wake_s:.3f} s) plus its messages; lengthen the interval")
+    # Charge from the battery: rail charge through the regulator (a boost converter takes more than
+    # it gives), plus what hangs on the battery directly (divider, regulator Iq) all day long.
+    k = node.battery.rail_to_battery(node.supply_v)
     charge = {
-        "sleep": sleep_current_ua(node) / 1000.0 * (SECONDS_PER_DAY - awake_s),
-        "wake": wakes * per_wake["wake"],
-        "sensor": wakes * per_wake["sensor"],
-        "compute": wakes * per_wake["compute"],
-        "radio": messages * total_charge_mc(msg),
+        "sleep": k * sleep_current_ua(node) / 1000.0 * (SECONDS_PER_DAY - awake_s)
+        + battery_side_ua(node) / 1000.0 * SECONDS_PER_DAY,
+        "wake": k * wakes * per_wake["wake"],
+        "sensor": k * wakes * per_wake["sensor"],
+        "compute": k * wakes * per_wake["compute"],
+        "radio": k * messages * total_charge_mc(msg),
     }
     return DailyBudget(node.name, policy.name, interval_s, wakes, messages, awake_s, charge, node.supply_v)

@@ -65,8 +65,11 @@ def write_battery_plot(path: str | Path, node: NodeConfig, policies: Sequence[Po
     curve.set_title("Battery life vs sampling interval")
     curve.grid(True, which="both", alpha=0.3)
     curve.legend()
-    fig.suptitle(f"{node.mcu.name} + {node.sensor.name} + {node.radio.name} on {node.battery.name} "
-                 f"({node.runtime})")
+    b = node.battery
+    fig.suptitle(f"{node.mcu.name} + {node.sensor.name} (heater wait: {node.sensor_wait}) + {node.radio.name} on "
+                 f"{b.name} via {b.regulator} ({b.regulator_efficiency:.0%})"
+                 + (f", {node.divider_kohm:g} kOhm divider" if node.divider_kohm else "")
+                 + f"; {node.runtime}; 20 C, no cold derating", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

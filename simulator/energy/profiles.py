@@ -19,6 +19,8 @@ from simulator.energy.phases import Phase, phase_from_charge
 PROFILES_FILE = "profiles.toml"
 RUNTIMES = ("micropython", "native")
 MCU_WAIT_MODES = ("light-sleep", "active")
+SENSOR_WAIT_MODES = ("light-sleep", "cpu-idle")  # cpu-idle: the firmware's sleep_ms, CPU awake
+REGULATORS = ("ldo", "boost")
 
 
 class ProfileError(ValueError):
@@ -41,6 +43,7 @@ class Mcu:
     shutdown: Phase | None
     nj_per_mac: float
     micropython_us_per_mac: float
+    cpu_idle_ma: float = 0.0  # awake with nothing to do (MicroPython's sleep_ms): the heater wait
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +79,27 @@ class Battery:
     capacity_mah: float
     usable_fraction: float
     self_discharge_per_year: float
+    nominal_v: float = 3.0
+    regulator: str = "ldo"            # ldo: battery current = rail current; boost: rail power / efficiency
+    regulator_efficiency: float = 1.0
+    regulator_iq_ua: float = 0.0      # the regulator's own quiescent draw from the battery
+    cold_derating: tuple = ((20.0, 1.0),)  # (temp_c, share of usable capacity deliverable), ascending temp
+
+    def rail_to_battery(self, supply_v: float) -> float:
+        """Battery charge per unit of rail charge: 1 through an LDO; V_rail / (V_batt x efficiency) boosted."""
+        if self.regulator == "boost":
+            return supply_v / (self.nominal_v * self.regulator_efficiency)
+        return 1.0
+
+    def capacity_fraction_at(self, temp_c: float) -> float:
+        """Share of the usable capacity a cell delivers at temp_c (linear between the listed points)."""
+        points = self.cold_derating
+        if temp_c <= points[0][0]:
+            return points[0][1]
+        for (t0, f0), (t1, f1) in zip(points, points[1:]):
+            if temp_c <= t1:
+                return f0 + (f1 - f0) * (temp_c - t0) / (t1 - t0)
+        return points[-1][1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +127,8 @@ class NodeSpec:
     macs_per_inference: int
     regulator_iq_ua: float
     mcu_wait: str
+    sensor_wait: str = "light-sleep"
+    divider_kohm: float = 0.0  # battery-voltage divider, top + bottom (draws V_batt / R all the time)
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,7 +264,8 @@ def _parse_mcu(name: str, t: Mapping[str, Any], r: _Reader) -> Mcu:
                                      r.number(t, "shutdown_s", w, positive=True))
     return Mcu(name, r.text(t, "description", w, ""), r.number(t, "sleep_ua", w),
                r.number(t, "active_ma", w, positive=True), r.number(t, "idle_ma", w), boot, shutdown,
-               r.number(t, "nj_per_mac", w), r.number(t, "micropython_us_per_mac", w))
+               r.number(t, "nj_per_mac", w), r.number(t, "micropython_us_per_mac", w),
+               r.number(t, "cpu_idle_ma", w, r.number(t, "idle_ma", w)))
 
 
 def _parse_sensor(name: str, t: Mapping[str, Any], r: _Reader) -> Sensor:
@@ -286,9 +313,22 @@ def _parse_radios(data: Mapping[str, Any], r: _Reader, lorawan_default: Any) -> 
 
 def _parse_battery(name: str, t: Mapping[str, Any], r: _Reader) -> Battery:
     w = f"battery.{name}"
+    derating = []
+    for item in t.get("cold_derating", [[20.0, 1.0]]):
+        try:
+            temp_c, share = item
+            derating.append((float(temp_c), float(share)))
+        except (TypeError, ValueError) as exc:
+            r.problems.append(f"{w}: cold_derating point {item!r} must be [temp_c, share] ({exc})")
+    if [p[0] for p in derating] != sorted(p[0] for p in derating) or not all(0 < p[1] <= 1 for p in derating):
+        r.problems.append(f"{w}: cold_derating must ascend in temperature with shares in (0, 1]")
     return Battery(name, r.text(t, "description", w, ""), r.number(t, "capacity_mah", w, positive=True),
                    r.number(t, "usable_fraction", w, positive=True, at_most=1.0),
-                   r.number(t, "self_discharge_per_year", w, at_most=1.0))
+                   r.number(t, "self_discharge_per_year", w, at_most=1.0),
+                   r.number(t, "nominal_v", w, 3.0, positive=True),
+                   r.text(t, "regulator", w, "ldo", choices=REGULATORS),
+                   r.number(t, "regulator_efficiency", w, 1.0, positive=True, at_most=1.0),
+                   r.number(t, "regulator_iq_ua", w, 0.0), tuple(derating) or ((20.0, 1.0),))
 
 
 def _parse_policy(name: str, t: Mapping[str, Any], r: _Reader) -> Policy:
@@ -303,7 +343,8 @@ def _parse_node(name: str, t: Mapping[str, Any], r: _Reader) -> NodeSpec:
         name, r.text(t, "description", w, ""), r.text(t, "mcu", w), r.text(t, "sensor", w),
         r.text(t, "radio", w), r.text(t, "battery", w), r.text(t, "runtime", w, choices=RUNTIMES),
         int(r.number(t, "macs_per_inference", w)), r.number(t, "regulator_iq_ua", w, 0.0),
-        r.text(t, "mcu_wait", w, "light-sleep", choices=MCU_WAIT_MODES))
+        r.text(t, "mcu_wait", w, "light-sleep", choices=MCU_WAIT_MODES),
+        r.text(t, "sensor_wait", w, "light-sleep", choices=SENSOR_WAIT_MODES), r.number(t, "divider_kohm", w, 0.0))
 
 
 def _lorawan_eu868_max_payload(sf: int) -> int:

@@ -47,8 +47,12 @@ def test_expected_services_each_with_an_image_or_build() -> None:
                              "simulator"} | LORAWAN_SERVICES
     for name, svc in SERVICES.items():
         assert "image" in svc or "build" in svc, name
-        if "build" in svc:
-            assert (ROOT / svc["build"] / "Dockerfile").is_file() if isinstance(svc["build"], str) else True
+        if "build" in svc:  # a context path, or a mapping with context (+ optional dockerfile)
+            build = svc["build"]
+            context = build if isinstance(build, str) else build.get("context")
+            dockerfile = "Dockerfile" if isinstance(build, str) else build.get("dockerfile", "Dockerfile")
+            assert isinstance(context, str), f"{name}: build needs a context"
+            assert (ROOT / context / dockerfile).is_file(), f"{name}: no {dockerfile} in {context}"
 
 
 @pytest.mark.parametrize("name", sorted(SERVICES))

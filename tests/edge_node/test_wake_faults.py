@@ -64,7 +64,8 @@ def test_invalid_gas_keeps_temperature_and_humidity_and_the_model_running() -> N
 
 def test_failing_flash_for_the_seq_floor_is_survived_and_reported() -> None:
     flash = fakes.FailingStore()
-    cfg, wake, parts = _node(fakes.TraceSensor([(2000, 5000, 101325, 150000)]), seq_store=flash,
+    varied = [(2000 + i % 7, 5000 - i % 5, 101325, 150000 + 100 * (i % 3)) for i in range(50)]
+    cfg, wake, parts = _node(fakes.TraceSensor(varied), seq_store=flash,
                              sample_interval_s=60, heartbeat_interval_s=600)
     _run(wake, parts["clock"], 60, 60000)
     beats = _messages(parts["radio"])

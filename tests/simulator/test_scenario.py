@@ -81,3 +81,23 @@ def test_rain_showers_raise_no_alerts_while_the_wet_air_rule_is_on(rule_on, monk
         assert rain_alerts == []
     else:
         assert len(rain_alerts) >= 10  # the same showers, the rule off: most nodes alert
+
+
+def test_heartbeats_follow_the_node_policy_and_carry_what_a_node_sends():
+    """The simulator's heartbeat timing is edge_node.core.policy's: one per heartbeat interval per node,
+    each with boot, fault bits and bat_pct from the battery's chemistry, as the firmware sends."""
+    from edge_node.core import policy
+
+    result, messages = _run(ignitions=0, days=0.5)
+    beats: dict[str, list[dict]] = {}
+    for t, p, _ in messages:
+        m = schema.decode(t, p)
+        if m["k"] == "heartbeat":
+            beats.setdefault(m["node"], []).append(m)
+    hb_ms = result.config.heartbeat_s * 1000
+    for node, got in beats.items():
+        times = [m["t_ms"] for m in got]
+        assert all(b - a == hb_ms for a, b in itertools.pairwise(times)), node
+        assert not policy.heartbeat_due(times[-1], times[-1] + hb_ms - 60_000, result.config.heartbeat_s, 30)
+        assert all(m["boot"] == 1 and m["flt"] == 0 and 0 <= m["bat_pct"] <= 100 for m in got), node
+    assert len(beats) == 25
