@@ -132,5 +132,10 @@ def write_report(path: Path, card: dict, roc_panels: dict) -> list[Path]:
     lines += ["", "## Caveats", ""] + [f"- {c}" for c in CAVEATS]
     lines.append("- Node-days of normal data per group: "
                  + ", ".join(f"{g}: {v:.1f}" for g, v in node_days.items()))
-    path.write_text("\n".join(lines) + "\n")
+    # `emberwatch compare` owns the section between its markers: a retrain keeps it (rerun compare
+    # afterwards to refresh it with the new model).
+    from training.compare_command import END, START
+    old = path.read_text() if path.is_file() else ""
+    kept = old[old.index(START):old.index(END) + len(END)] if START in old and END in old else ""
+    path.write_text("\n".join(lines) + "\n" + ("\n" + kept + "\n" if kept else ""))
     return [path, png]
