@@ -1,6 +1,8 @@
-# Emberwatch runtime image: the gateway (`emberwatch gateway`) and the simulator
-# (`emberwatch simulate`). Base dependencies only; training needs the `train` extra
-# and is not part of a deployment.
+# Emberwatch runtime image: the gateway (`emberwatch gateway`, `emberwatch influx-setup`) and the
+# simulator (`emberwatch simulate`). Base dependencies only: no `demo` extra (matplotlib, amqtt) and
+# no `train` extra (TensorFlow). Measured with `pip install .` into a fresh Python 3.11 venv:
+# 14 distributions (incl. pip and setuptools), 121 MB of site-packages, 25 MB of it pip/setuptools;
+# numpy is ~73 MB of the rest. The image adds that to python:3.11-slim.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
