@@ -7,6 +7,7 @@ are plain values. Detection is what an operator would see: the gateway's inciden
 
 import os
 import tempfile
+import time
 
 import numpy as np
 
@@ -23,6 +24,7 @@ def run_trial(spec: dict) -> dict:
     from simulator.incident_score import IncidentReplay, score
     from simulator.scenario import ScenarioConfig, run_scenario
 
+    cpu_started = time.process_time()
     area = Area(spec["ring_m"])
     x, y = area.grid(spec["spacing_m"])
     if len(x) == 0:
@@ -61,4 +63,5 @@ def run_trial(spec: dict) -> dict:
             "false_incidents": scored["false_incidents"], "node_months": scored["node_months"],
             "battery_life_days_median": float(np.median(life[np.isfinite(life)])) if np.isfinite(life).any() else None,
             "radio_loss_rate": result.radio.get("loss_rate", 0.0),
-            "out_of_range": result.radio.get("lost_out_of_range", 0), "wall_s": round(result.wall_s, 2)}
+            "out_of_range": result.radio.get("lost_out_of_range", 0), "wall_s": round(result.wall_s, 2),
+            "cpu_s": round(time.process_time() - cpu_started, 2)}
