@@ -22,12 +22,13 @@ def self_discharge_mah_per_day(battery: Battery) -> float:
     return battery.capacity_mah * battery.self_discharge_per_year / DAYS_PER_YEAR
 
 
-def battery_life_days(battery: Battery, load_mah_per_day: float) -> float:
-    """Days until the usable charge is gone; infinite only for a lossless battery and no load."""
+def battery_life_days(battery: Battery, load_mah_per_day: float, temp_c: float | None = None) -> float:
+    """Days until the usable charge is gone (at a steady temp_c: the cold-derated share of it);
+    infinite only for a lossless battery and no load."""
     if load_mah_per_day < 0:
         raise ValueError(f"daily load must be >= 0 mAh, got {load_mah_per_day}")
     drain = load_mah_per_day + self_discharge_mah_per_day(battery)
-    return float("inf") if drain == 0 else usable_capacity_mah(battery) / drain
+    return float("inf") if drain == 0 else usable_capacity_mah(battery, temp_c) / drain
 
 
 def days_to_years(days: float) -> float:

@@ -39,6 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--payload-bytes", type=int, help="override the application payload size")
     parser.add_argument("--radios", metavar="R1,R2,...",
                         help="also compare these radios on the same node (alert cost, ratio, life per policy)")
+    parser.add_argument("--temp-c", type=float,
+                        help="steady air temperature: cold cells deliver less of their charge (default: 20 C, "
+                             "no derating; the simulator applies its own weather)")
     parser.add_argument("--plot", metavar="FILE.png",
                         help="write a stacked-bar + life-curve plot (its folder must exist; needs the demo extra)")
     parser.add_argument("--format", choices=("text", "json", "csv"), default="text",
@@ -104,6 +107,15 @@ def _fail(problems: list[str]) -> int:
     for problem in problems:
         print(f"emberwatch battery: error: {problem}", file=sys.stderr)
     return 2
+
+
+def at_temperature(node: NodeConfig, temp_c: float) -> NodeConfig:
+    """The node with its battery's usable charge derated for a steady temp_c (profiles.toml cold_derating)."""
+    b = node.battery
+    share = b.capacity_fraction_at(temp_c)
+    battery = dataclasses.replace(b, name=f"{b.name} at {temp_c:g} C ({100 * share:.0f} % of its charge)",
+                                  usable_fraction=b.usable_fraction * share)
+    return dataclasses.replace(node, battery=battery)
 
 
 def list_components() -> str:
@@ -214,6 +226,8 @@ def run(args: argparse.Namespace) -> int:
         policy = next(p for p in policies if p.name == policy.name)
     except ProfileError as exc:
         return _fail([str(exc)])
+    if args.temp_c is not None:
+        node = at_temperature(node, args.temp_c)
     if args.format != "text":
         return _print_for_tools(args.format, node, policy, policies, args.interval)
     try:

@@ -33,9 +33,10 @@ class NodeLife:
         return days_to_years(self.life_days)
 
 
-def node_life(node: NodeConfig, policy: Policy, interval_s: float) -> NodeLife:
+def node_life(node: NodeConfig, policy: Policy, interval_s: float, temp_c: float | None = None) -> NodeLife:
+    """Budget and life; temp_c: a steady air temperature (cold cells deliver less, profiles.toml)."""
     budget = energy_per_day(node, policy, interval_s)
-    return NodeLife(budget, battery_life_days(node.battery, budget.total_mah), node.battery.name)
+    return NodeLife(budget, battery_life_days(node.battery, budget.total_mah, temp_c), node.battery.name)
 
 
 def life_for_node(node: str = "default", policy: str = "alert-only", interval_s: float = 60.0,

@@ -1,6 +1,7 @@
 """The energy model: published reference figures, bookkeeping identities and monotonicity."""
 
 import dataclasses
+import json
 import math
 import re
 
@@ -171,3 +172,32 @@ def test_life_grows_with_capacity(small: float, factor: float, interval: float, 
     little = dataclasses.replace(node.battery, capacity_mah=small)
     big = dataclasses.replace(node.battery, capacity_mah=small * factor)
     assert battery_life_days(big, day.total_mah) >= battery_life_days(little, day.total_mah) * (1 - 1e-12)
+
+
+def test_cold_derates_capacity_per_chemistry_and_the_cli_applies_it(capsys) -> None:
+    from emberwatch.cli import main
+
+    aa, li = CATALOG.battery("2xAA"), CATALOG.battery("li-socl2-aa")
+    assert aa.capacity_fraction_at(25) == 1.0 and aa.capacity_fraction_at(0) == pytest.approx(0.65)
+    assert aa.capacity_fraction_at(-5) == pytest.approx(0.55)  # between the -10 and 0 C points
+    assert li.capacity_fraction_at(-20) > aa.capacity_fraction_at(-20)  # lithium thionyl chloride keeps going
+    warm, cold = [], []
+    for temp, out in ((None, warm), ("0", cold)):
+        assert main(["battery", "--interval", "30", "--format", "json"] + (["--temp-c", temp] if temp else [])) == 0
+        out.append(json.loads(capsys.readouterr().out))
+    life = {p["policy"]: p["life_days"] for p in warm[0]["policies"]}
+    cold_life = {p["policy"]: p["life_days"] for p in cold[0]["policies"]}
+    assert cold_life["alert-only"] == pytest.approx(0.65 * life["alert-only"], rel=0.01)
+
+
+def test_shipped_firmware_pays_its_boost_converter_divider_and_awake_heater_wait() -> None:
+    node = build_node("default")
+    assert (node.mcu.name, node.radio.name, node.battery.regulator, node.sensor_wait) == (
+        "esp32", "wifi-mqtt-dhcp", "boost", "cpu-idle")
+    light = energy_per_day(build_node("default"), CATALOG.policy("alert-only"), 30)
+    assert node.battery.rail_to_battery(node.supply_v) == pytest.approx(3.3 / (2.6 * 0.85))
+    # the divider alone: 2.6 V / 200 kOhm = 13 uA, all day, more than the ESP32's deep sleep
+    assert light.charge_mc["sleep"] > 13.0 * 86.4
+    dhcp = energy_per_day(node, CATALOG.policy("alert-only"), 30).charge_mc["radio"]
+    static = energy_per_day(build_node("default", radio="wifi-mqtt"), CATALOG.policy("alert-only"), 30).charge_mc["radio"]
+    assert dhcp > 1.8 * static
