@@ -58,3 +58,22 @@ def test_demo_prints_the_incidents_the_gateway_stored() -> None:
     assert out.returncode == 0, out.stderr
     assert "incidents: 1 (1 confirmed)" in out.stdout
     assert "CONFIRMED FIRE" in out.stdout and "truth: ignition 0" in out.stdout and "m from where it started" in out.stdout
+
+
+def test_study_pools_seeds_into_medians_and_rates() -> None:
+    from simulator.incident_study import parse_seeds, pool
+
+    assert parse_seeds("1-5") == [1, 2, 3, 4, 5] and parse_seeds("2,7") == [2, 7]
+
+    def run(conf_s, err_m, false_rows):
+        return {"node_months": 500.0, "table": false_rows,
+                "per_ignition": [{"open_after_s": 60.0, "confirmed_after_s": conf_s, "error_at_confirm_m": err_m}]}
+
+    pooled = pool([run(600.0, 100.0, [{"ignition": -1, "cause": "nuisance", "confirmed": True}]),
+                   run(None, None, [{"ignition": 0, "cause": "fire", "confirmed": True},
+                                    {"ignition": -1, "cause": "rain", "confirmed": False}])])
+    assert pooled["ignitions"] == 2 and pooled["confirmed"] == 1
+    assert pooled["confirmed_after_min_median"] == 10.0 and pooled["error_at_confirm_m_median"] == 100
+    assert pooled["false_incidents_per_1000_node_months"] == 2.0  # 2 false in 1,000 node-months
+    assert pooled["false_confirmed_per_1000_node_months"] == 1.0
+    assert pooled["false_confirmed_by_cause"] == {"nuisance": 1, "rain": 0}
