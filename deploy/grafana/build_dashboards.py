@@ -60,12 +60,14 @@ Q_LOWEST_BATTERIES = (f'SELECT bottom("battery_pct", "node", {TOP_K}) AS "batter
 Q_BATTERY_BY_SITE = ('SELECT min("battery_pct_min") AS "lowest", mean("battery_pct_mean") AS "mean" '
                      f'FROM {SITE_1H} WHERE {SITE_FILTER} AND $timeFilter GROUP BY time($__interval), "site" fill(none)')
 # Days left = last daily mean / drain per day, the drain being (first - last daily mean) / (days - 1) over the
-# range (per-node daily rollup); the TOP_K draining nodes closest to empty, picked inside InfluxDB so
-# one small series comes back instead of one per node.
+# range (per-node daily rollup; a range of N whole days holds N daily points, Grafana's $__range_s gives N
+# without a count() per node, which halves the query); the TOP_K draining nodes closest to empty, picked
+# inside InfluxDB so one small series comes back instead of one per node.
+RANGE_DAYS_LESS_ONE = "($__range_s / 86400.0 - 1)"
 Q_DAYS_LEFT = (f'SELECT bottom("days_left", {TOP_K}) AS "days_left", "site", "node", "battery_pct", "drain_pct_per_day" '
                'FROM (SELECT last("battery_pct") AS "battery_pct", '
-               '(first("battery_pct") - last("battery_pct")) / (count("battery_pct") - 1) AS "drain_pct_per_day", '
-               'last("battery_pct") * (count("battery_pct") - 1) / (first("battery_pct") - last("battery_pct")) AS "days_left" '
+               f'(first("battery_pct") - last("battery_pct")) / {RANGE_DAYS_LESS_ONE} AS "drain_pct_per_day", '
+               f'last("battery_pct") * {RANGE_DAYS_LESS_ONE} / (first("battery_pct") - last("battery_pct")) AS "days_left" '
                f'FROM {NODE_1D} WHERE {NODE_FILTER} AND $timeFilter GROUP BY "site", "node") WHERE "days_left" > 0')
 Q_HEARTBEAT_RATE = (f'SELECT sum("heartbeats") AS "heartbeats" FROM {SITE_1H} WHERE {SITE_FILTER} AND $timeFilter '
                     'GROUP BY time($__interval), "site" fill(0)')

@@ -6,6 +6,7 @@ Grafana's InfluxDB datasource (public/app/plugins/datasource/influxdb/datasource
 - a multi-value or include-All variable inside a regex -> its values regex-escaped and joined as
   `(a|b)` (a single value stays bare); "All" means the variable's custom all-value, as is, or
   without one every option joined the same way;
+- `$__range_s` -> the range's length in seconds (a Grafana global variable);
 - any other variable (textbox, constant) -> its text as is.
 """
 
@@ -85,6 +86,8 @@ def interpolate(query: str, *, from_ms: int, to_ms: int, interval: str = "1m",
     """
     out = query.replace("$timeFilter", f"time >= {from_ms}ms and time <= {to_ms}ms")
     out = out.replace("$__interval_ms", str(_interval_ms(interval))).replace("$__interval", interval)
+    range_s = str(round((to_ms - from_ms) / 1000))  # Grafana's global $__range_s
+    out = out.replace("${__range_s}", range_s).replace("$__range_s", range_s)
     # Longest names first so $node never eats the start of a $node_group.
     alls = all_values()
     values = {**{k: (regex_value(v) if v is not None else alls.get(k) or regex_value((options or {})[k]))

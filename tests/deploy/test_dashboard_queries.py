@@ -47,9 +47,14 @@ def _site_picked(selection: str) -> Callable[[Key], bool]:
     return lambda key: sites is None or key[0] in sites
 
 
+def _range_end_ms() -> int:
+    """The end of the range the queries run over: the next whole minute, so a test sees one value."""
+    return (int(time.time() * 1000) // 60_000 + 1) * 60_000
+
+
 def _run(pub: Published, port: int, query: str, selection: str) -> list[dict]:
     sites, nodes = SELECTIONS[selection]
-    expanded = interpolate(query, from_ms=pub.t0_ms, to_ms=int(time.time() * 1000) + 60_000, interval=INTERVAL,
+    expanded = interpolate(query, from_ms=pub.t0_ms, to_ms=_range_end_ms(), interval=INTERVAL,
                            multi={"site": sites, "node": nodes})
     return influxql(port, expanded, pub.db)
 
@@ -173,10 +178,12 @@ def expect_days_left(pub, ok):
         if not ok(key):
             continue
         means = [m for _, m in _day_means(hbs, "battery_pct", pub.t0_ms)]
-        first, last, n = means[0], means[-1], len(means)
-        if first > last and n > 1:  # only draining nodes (InfluxQL makes x / 0 a 0, filtered out)
-            rows.append({"site": key[0], "node": key[1], "battery_pct": last, "drain_pct_per_day": (first - last) / (n - 1),
-                         "days_left": last * (n - 1) / (first - last)})
+        first, last = means[0], means[-1]
+        days_less_one = round((_range_end_ms() - pub.t0_ms) / 1000) / 86400 - 1  # ($__range_s / 86400.0 - 1)
+        if first > last:  # only draining nodes (InfluxQL makes x / 0 a 0, filtered out)
+            rows.append({"site": key[0], "node": key[1], "battery_pct": last,
+                         "drain_pct_per_day": (first - last) / days_less_one,
+                         "days_left": last * days_less_one / (first - last)})
     return sorted(rows, key=lambda r: r["days_left"])[:TOP_K]
 
 
@@ -300,8 +307,8 @@ def test_fleet_covers_the_interesting_cases(filled_influx) -> None:
     # Two sites rated on each day whose noon window the fleet covered; ridge's shower wets its codes.
     assert len(pub.fire_weather) >= 2 and {r.site for r in pub.fire_weather} == {"ridge", "valley"}
     assert any(r.fields["rain_mm"] == 2.5 for r in pub.fire_weather if r.site == "ridge")
-    # r2 loses 10 %/day from 90 %: 70 % left after two days, 7 days to go. Daily means of the partial first
-    # and last days sit off their bucket's start, which biases a 2-day trend (~1/7 of that at 7 days).
+    # r2 loses 10 %/day from 90 %: 70 % left after two days, 7 days to go. Daily means of the partial
+    # last day sit off their bucket's start, which biases a 2-day trend (~1/7 of that at 7 days).
     assert expect_days_left(pub, lambda k: k == ("ridge", "r2"))[0]["days_left"] == pytest.approx(7, rel=0.4)
 
 

@@ -80,7 +80,7 @@ def test_dashboard_structure(name: str) -> None:
         for t in p["targets"]:
             assert t["rawQuery"] is True and t["resultFormat"] in ("table", "time_series")
             used = set(re.findall(r"\$\{?(\w+)", t["query"]))
-            assert used <= set(variables) | {"timeFilter", "__interval"}, used
+            assert used <= set(variables) | {"timeFilter", "__interval", "__range_s"}, used
 
 
 def test_every_panel_query_filters_on_site_and_node() -> None:
