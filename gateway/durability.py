@@ -78,10 +78,9 @@ class Durability:
                 return
             except SinkUnavailable as exc:
                 self.stats.write_failures += 1
-                self._mark_store_down(exc)
+                delay_s = self._mark_store_down(exc)
                 if self.spool is not None and self._spool(events):
                     return
-                delay_s = self.backoff.next_delay_s()
                 log.warning("store unavailable and nothing can hold the batch (%s); holding %d events "
                             "unacked, retrying in %.1fs", exc, len(events), delay_s)
                 if stopping.wait(delay_s):
@@ -157,11 +156,14 @@ class Durability:
         self.stats.spooled += len(events)
         return True
 
-    def _mark_store_down(self, exc: Exception) -> None:
+    def _mark_store_down(self, exc: Exception) -> float:
+        """The delay before the store is tried again (the spool is replayed no sooner)."""
         if self.store_available:
             log.warning("store unavailable: %s", exc)
         self.store_available = False
-        self._retry_store_at_s = self.monotonic() + self.backoff.next_delay_s()
+        delay_s = self.backoff.next_delay_s()
+        self._retry_store_at_s = self.monotonic() + delay_s
+        return delay_s
 
     def replay_when_due(self, stopping: threading.Event) -> None:
         """Drain the spool in append order once the store answers again; stop at the first failure."""
