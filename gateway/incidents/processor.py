@@ -12,14 +12,17 @@ import logging
 import os
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
 from gateway.config import ConfigError, GatewayConfig
+from gateway.incidents import records
 from gateway.incidents import store as incident_store
 from gateway.incidents.engine import IncidentEngine
 from gateway.incidents.records import incident_from_row
 from gateway.incidents.registry import RegistryError, load_registry
 from gateway.incidents.settings import IncidentSettings
 from gateway.ingest import Event
+from gateway.spool import SEGMENT_GLOB, decode_record
 
 log = logging.getLogger("emberwatch.gateway.incidents")
 
@@ -66,8 +69,29 @@ def _log(event: Event) -> None:
         "confidence": int(f["confidence_pct"]) / 100}})
 
 
-def rebuild(engine: IncidentEngine, store: incident_store.IncidentStore, now_ms: int) -> int:
-    """Load positions, faults, wind and every open incident from the store; returns open incidents."""
+def spooled_incident_rows(spool_dir: str | None) -> list[dict]:
+    """Incident transitions still waiting in the spool (the store was down when they were made):
+    a gateway restarted before the spool drains must know them too, or it would reopen those fires."""
+    if not spool_dir or not os.path.isdir(spool_dir):
+        return []
+    rows = []
+    for path in sorted(Path(spool_dir).glob(SEGMENT_GLOB)):
+        try:
+            with open(path, "rb") as fh:
+                for line in fh:
+                    decoded = decode_record(line)
+                    if decoded is not None and decoded[0].kind == records.KIND and decoded[0].t_ms is not None:
+                        e = decoded[0]
+                        rows.append({**records.sqlite_row(e), "site": e.site, "node": e.node, "time": e.t_ms})
+        except OSError as exc:
+            log.warning("cannot read spool segment %s for incidents: %s", path, exc)
+    return rows
+
+
+def rebuild(engine: IncidentEngine, store: incident_store.IncidentStore, now_ms: int,
+            spooled: list[dict] | None = None) -> int:
+    """Load positions, faults, wind and every open incident from the store (and transitions still in
+    the spool); returns how many open incidents were resumed."""
     for row in store.node_positions(now_ms - incident_store.POSITION_LOOKBACK_MS):
         book = engine.site(str(row["site"])).book
         if row.get("lat") is not None and row.get("lon") is not None:
@@ -78,8 +102,13 @@ def rebuild(engine: IncidentEngine, store: incident_store.IncidentStore, now_ms:
         if row.get("wind_ms") is not None and row.get("wind_dir_deg") is not None:
             engine.observe([(Event("weather", str(row["site"]), "store", None, int(row["time"]), {
                 "wind_cms": round(float(row["wind_ms"]) * 100), "wdir_deg": int(row["wind_dir_deg"])}), 0)], 0)
+    newest: dict[str, dict] = {}
+    for row in store.latest_incidents(now_ms - incident_store.INCIDENT_LOOKBACK_MS) + (spooled or []):
+        mine = newest.get(str(row["incident"]))
+        if mine is None or int(row["time"]) >= int(mine["time"]):
+            newest[str(row["incident"])] = row
     restored = 0
-    for row in store.latest_incidents(now_ms - incident_store.INCIDENT_LOOKBACK_MS):
+    for row in newest.values():
         inc = incident_from_row(row)
         if inc is not None:
             engine.restore(inc)
@@ -105,7 +134,7 @@ def open_incident_processor(config: GatewayConfig, environ: Mapping[str, str] = 
     now_ms = int(time.time() * 1000) if now_ms is None else now_ms
     store = incident_store.open_store(config.store)
     try:
-        restored = rebuild(engine, store, now_ms)
+        restored = rebuild(engine, store, now_ms, spooled_incident_rows(config.spool_dir))
     except incident_store.StoreNotReadable as exc:
         log.error("incidents start empty and operator acknowledgements go unseen: %s", exc)
         return IncidentProcessor(engine)

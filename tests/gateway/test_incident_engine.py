@@ -164,3 +164,23 @@ def test_neighbours_agree_only_when_their_evidence_is_close_in_time() -> None:
     assert [s for _, s in states(feed(late, alert("n23", T0 + 25 * MIN, lvl=schema.LEVEL_SUSPECT)))] == ["updated"]
     feed(prompt, alert("n22", T0))
     assert [s for _, s in states(feed(prompt, alert("n23", T0 + 6 * MIN, lvl=schema.LEVEL_SUSPECT)))] == ["confirmed"]
+
+
+def test_rebuild_takes_transitions_still_in_the_spool(tmp_path) -> None:
+    """Killed while the store was down: the incident lives only in the spool until it drains."""
+    from gateway.incidents.processor import rebuild, spooled_incident_rows
+    from gateway.incidents.store import SqliteIncidentStore
+    from gateway.spool import Spool
+    from gateway.sqlite_sink import SqliteSink
+
+    engine = grid_engine()
+    (opened,) = feed(engine, alert("n22", T0))
+    spool = Spool(str(tmp_path / "spool"))
+    spool.append([(opened, T0)])
+    spool.close()
+    SqliteSink(str(tmp_path / "store.sqlite")).close()  # the store holds nothing of it
+    fresh = grid_engine()
+    assert rebuild(fresh, SqliteIncidentStore(str(tmp_path / "store.sqlite")), T0 + MIN,
+                   spooled_incident_rows(str(tmp_path / "spool"))) == 1
+    (confirmed,) = feed(fresh, alert("n23", T0 + 2 * MIN))
+    assert confirmed.fields["incident"] == opened.fields["incident"]
