@@ -20,8 +20,10 @@ from simulator.energy.budget import (
     COMPONENTS,
     DailyBudget,
     NodeConfig,
+    alert_phases,
     battery_side_ua,
     build_node,
+    charge_per_alert_mc,
     charge_per_inference_mc,
     charge_per_message_mc,
     charge_per_wake_mc,
@@ -30,6 +32,8 @@ from simulator.energy.budget import (
     energy_per_message_mj,
     energy_per_wake_mj,
     inference_phases,
+    join_charge_per_battery_mc,
+    join_phases,
     message_phases,
     messages_per_day,
     sensor_phases,
@@ -39,9 +43,16 @@ from simulator.energy.budget import (
 from simulator.energy.lora import (
     LoraChip,
     LorawanSettings,
+    lora_rx_window_s,
     lora_symbol_time_s,
     lora_time_on_air_s,
     lorawan_uplink_phases,
+)
+from simulator.energy.lorawan_exchanges import (
+    confirmed_alert_phases,
+    downlink_time_on_air_s,
+    expected_failed_attempts,
+    otaa_join_phases,
 )
 from simulator.energy.phases import (
     Phase,
@@ -64,7 +75,9 @@ from simulator.energy.profiles import (
 from simulator.energy.report import NodeLife, life_for_node, life_vs_interval
 
 __all__ = [
-    "COMPONENTS", "Battery", "Catalog", "DailyBudget", "LoraChip", "LorawanSettings", "Mcu",
+    "COMPONENTS", "Battery", "alert_phases", "charge_per_alert_mc", "confirmed_alert_phases",
+    "downlink_time_on_air_s", "expected_failed_attempts", "join_charge_per_battery_mc", "join_phases",
+    "lora_rx_window_s", "otaa_join_phases", "Catalog", "DailyBudget", "LoraChip", "LorawanSettings", "Mcu",
     "NodeConfig", "NodeLife", "Phase", "Policy", "ProfileError", "Radio", "Sensor",
     "battery_life_days", "battery_side_ua", "build_node", "charge_per_inference_mc", "charge_per_message_mc",
     "charge_per_wake_mc", "charge_to_energy_mj", "days_to_years", "energy_per_day",

@@ -22,13 +22,15 @@ def self_discharge_mah_per_day(battery: Battery) -> float:
     return battery.capacity_mah * battery.self_discharge_per_year / DAYS_PER_YEAR
 
 
-def battery_life_days(battery: Battery, load_mah_per_day: float, temp_c: float | None = None) -> float:
+def battery_life_days(battery: Battery, load_mah_per_day: float, temp_c: float | None = None,
+                      once_mah: float = 0.0) -> float:
     """Days until the usable charge is gone (at a steady temp_c: the cold-derated share of it);
-    infinite only for a lossless battery and no load."""
-    if load_mah_per_day < 0:
-        raise ValueError(f"daily load must be >= 0 mAh, got {load_mah_per_day}")
+    once_mah is paid once per battery (a LoRaWAN join); infinite only for a lossless battery and no load."""
+    if load_mah_per_day < 0 or once_mah < 0:
+        raise ValueError(f"daily load and one-off charge must be >= 0 mAh, got {load_mah_per_day}, {once_mah}")
     drain = load_mah_per_day + self_discharge_mah_per_day(battery)
-    return float("inf") if drain == 0 else usable_capacity_mah(battery, temp_c) / drain
+    left = max(usable_capacity_mah(battery, temp_c) - once_mah, 0.0)
+    return float("inf") if drain == 0 else left / drain
 
 
 def days_to_years(days: float) -> float:

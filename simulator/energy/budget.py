@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from simulator.energy.lora import lorawan_uplink_phases
+from simulator.energy.lorawan_exchanges import confirmed_alert_phases, otaa_join_phases
 from simulator.energy.phases import (
     SECONDS_PER_DAY,
     Phase,
@@ -55,12 +56,16 @@ class NodeConfig:
     catalog: Catalog
     sensor_wait: str = "light-sleep"
     divider_kohm: float = 0.0
+    confirmed_alerts: bool = False
+    host_listen_s: float = 0.0
+    joins_per_battery: float = 0.0
+    retransmissions: float | None = None  # expected unacked attempts per confirmed alert; None: from the PER
 
 
 def build_node(node: str = "default", *, mcu: str | None = None, sensor: str | None = None,
                radio: str | None = None, battery: str | None = None, runtime: str | None = None,
                macs_per_inference: int | None = None, mcu_wait: str | None = None,
-               catalog: Catalog | None = None) -> NodeConfig:
+               catalog: Catalog | None = None, retransmissions: float | None = None) -> NodeConfig:
     """A named node configuration from the profiles, with any component overridden by name."""
     cat = catalog or load_catalog()
     spec = cat.node(node)
@@ -76,7 +81,10 @@ def build_node(node: str = "default", *, mcu: str | None = None, sensor: str | N
     config = NodeConfig(spec.name, cat.mcu(mcu or spec.mcu), cat.sensor(sensor or spec.sensor),
                         cat.radio(radio or spec.radio), cat.battery(battery or spec.battery),
                         runtime, macs, spec.regulator_iq_ua, mcu_wait, cat.supply_v, cat, spec.sensor_wait,
-                        spec.divider_kohm)
+                        spec.divider_kohm, spec.confirmed_alerts, spec.host_listen_s, spec.joins_per_battery,
+                        retransmissions)
+    if retransmissions is not None and retransmissions < 0:
+        raise ProfileError(f"expected retransmissions must be >= 0, got {retransmissions}")
     if config.radio.requires_mcu and config.mcu.name not in config.radio.requires_mcu:
         raise ProfileError(f"radio {config.radio.name!r} needs mcu "
                            f"{' or '.join(config.radio.requires_mcu)}, got {config.mcu.name!r}")
@@ -84,6 +92,8 @@ def build_node(node: str = "default", *, mcu: str | None = None, sensor: str | N
 
 
 def _mcu_wait_ma(node: NodeConfig) -> float:
+    if node.mcu_wait == "cpu-idle":  # awake in MicroPython's sleep_ms, polling the modem's UART
+        return node.mcu.cpu_idle_ma
     return node.mcu.active_ma if node.mcu_wait == "active" else node.mcu.idle_ma
 
 
@@ -122,10 +132,50 @@ def message_phases(node: NodeConfig, payload_bytes: int) -> list[Phase]:
         chip = radio.lora_chip
         prepare_ma = node.mcu.active_ma if chip.prepare_mcu == "active" else wait_ma
         return lorawan_uplink_phases(chip, radio.sf, payload_bytes, node.catalog.lorawan,
-                                     wait_ma, prepare_ma)
+                                     wait_ma, prepare_ma) + _host_listen(node, wait_ma)
     if radio.kind == "ble" and radio.ble is not None:
         return _ble_message_phases(radio, payload_bytes, node.mcu.active_ma)
     return [Phase(p.name, p.current_ma + wait_ma, p.duration_s) for p in radio.fixed_phases]
+
+
+def _host_listen(node: NodeConfig, wait_ma: float) -> list[Phase]:
+    """The firmware's wait for downlink events after a send, the modem asleep meanwhile."""
+    if node.host_listen_s <= 0 or node.radio.lora_chip is None:
+        return []
+    return [Phase("host listens for downlinks", wait_ma + node.radio.lora_chip.sleep_ua / 1000.0,
+                  node.host_listen_s)]
+
+
+def alert_phases(node: NodeConfig, payload_bytes: int) -> list[Phase]:
+    """One alert: a confirmed LoRaWAN uplink with its ACK and expected retransmissions on a node
+    that confirms alerts, otherwise the same exchange as any message."""
+    radio = node.radio
+    if not (node.confirmed_alerts and radio.kind == "lora" and radio.lora_chip is not None):
+        return message_phases(node, payload_bytes)
+    message_phases(node, payload_bytes)  # the same payload checks
+    chip = radio.lora_chip
+    wait_ma = _mcu_wait_ma(node)
+    prepare_ma = node.mcu.active_ma if chip.prepare_mcu == "active" else wait_ma
+    phases = confirmed_alert_phases(chip, radio.sf, payload_bytes, node.catalog.lorawan, wait_ma, prepare_ma,
+                                    node.retransmissions)
+    return phases + _host_listen(node, wait_ma)  # the firmware listens once, after the send that got through
+
+
+def join_phases(node: NodeConfig) -> list[Phase]:
+    """One OTAA join on a LoRa node that joins (joins_per_battery > 0), else nothing."""
+    radio = node.radio
+    if node.joins_per_battery <= 0 or radio.kind != "lora" or radio.lora_chip is None:
+        return []
+    chip = radio.lora_chip
+    wait_ma = _mcu_wait_ma(node)
+    prepare_ma = node.mcu.active_ma if chip.prepare_mcu == "active" else wait_ma
+    return otaa_join_phases(chip, radio.sf, node.catalog.lorawan, wait_ma, prepare_ma)
+
+
+def join_charge_per_battery_mc(node: NodeConfig) -> float:
+    """Battery-side charge of the joins a battery pays for once (not per day)."""
+    k = node.battery.rail_to_battery(node.supply_v)
+    return k * node.joins_per_battery * total_charge_mc(join_phases(node))
 
 
 def _ble_message_phases(radio: Radio, payload_bytes: int, cpu_ma: float) -> list[Phase]:
@@ -161,6 +211,10 @@ def charge_per_wake_mc(node: NodeConfig, runs_inference: bool) -> dict[str, floa
 
 def charge_per_message_mc(node: NodeConfig, payload_bytes: int) -> float:
     return total_charge_mc(message_phases(node, payload_bytes))
+
+
+def charge_per_alert_mc(node: NodeConfig, payload_bytes: int) -> float:
+    return total_charge_mc(alert_phases(node, payload_bytes))
 
 
 def charge_per_inference_mc(node: NodeConfig) -> float:
@@ -229,7 +283,10 @@ def energy_per_day(node: NodeConfig, policy: Policy, interval_s: float) -> Daily
     wake_s = (total_duration_s(wake_phases(node)) + total_duration_s(sensor_phases(node))
               + (total_duration_s(inference_phases(node)) if policy.runs_inference else 0.0))
     msg = message_phases(node, policy.payload_bytes)
-    awake_s = wakes * wake_s + messages * total_duration_s(msg)
+    alerts = policy.alerts_per_day if policy.heartbeat_interval_s > 0 else 0.0
+    alert = alert_phases(node, policy.payload_bytes)
+    others = messages - alerts
+    awake_s = wakes * wake_s + others * total_duration_s(msg) + alerts * total_duration_s(alert)
     if awake_s >= SECONDS_PER_DAY:
         raise ValueError(
             f"node {node.name!r} would be awake {awake_s:.0f} s per day (> 86400 s): interval {interval_s} s "
@@ -243,6 +300,6 @@ def energy_per_day(node: NodeConfig, policy: Policy, interval_s: float) -> Daily
         "wake": k * wakes * per_wake["wake"],
         "sensor": k * wakes * per_wake["sensor"],
         "compute": k * wakes * per_wake["compute"],
-        "radio": k * messages * total_charge_mc(msg),
+        "radio": k * (others * total_charge_mc(msg) + alerts * total_charge_mc(alert)),
     }
     return DailyBudget(node.name, policy.name, interval_s, wakes, messages, awake_s, charge, node.supply_v)

@@ -13,8 +13,10 @@ from simulator.energy.budget import (
     COMPONENTS,
     NodeConfig,
     build_node,
+    charge_per_alert_mc,
     charge_per_inference_mc,
     charge_per_message_mc,
+    join_charge_per_battery_mc,
 )
 from simulator.energy.profiles import Policy, ProfileError, load_catalog
 from simulator.energy.report import lora_duty_cycle, node_life, radio_to_compute_ratio
@@ -37,6 +39,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--alerts-per-day", type=float, help="override alerts per day (alert-only policies)")
     parser.add_argument("--heartbeat", type=float, help="override the heartbeat interval in seconds")
     parser.add_argument("--payload-bytes", type=int, help="override the application payload size")
+    parser.add_argument("--per", type=float,
+                        help="LoRaWAN: share of confirmed attempts (uplink or ACK) lost, 0..0.99; sets the expected "
+                             "retransmissions of each alert (default: profiles.toml, 0)")
+    parser.add_argument("--retransmissions", type=float,
+                        help="LoRaWAN: expected unacknowledged sends per confirmed alert, given directly (overrides --per)")
+    parser.add_argument("--join-attempts", type=float, help="LoRaWAN: expected join-requests per OTAA join (default 1)")
     parser.add_argument("--radios", metavar="R1,R2,...",
                         help="also compare these radios on the same node (alert cost, ratio, life per policy)")
     parser.add_argument("--temp-c", type=float,
@@ -72,6 +80,12 @@ def _check_numbers(args: argparse.Namespace) -> list[str]:
         problems.append(f"--alerts-per-day must be >= 0, got {args.alerts_per_day:g}")
     if args.heartbeat is not None and not args.heartbeat > 0:
         problems.append(f"--heartbeat must be > 0 s, got {args.heartbeat:g}")
+    if args.per is not None and not 0 <= args.per <= 0.99:
+        problems.append(f"--per must be in 0..0.99, got {args.per:g}")
+    if args.retransmissions is not None and args.retransmissions < 0:
+        problems.append(f"--retransmissions must be >= 0, got {args.retransmissions:g}")
+    if args.join_attempts is not None and args.join_attempts < 1:
+        problems.append(f"--join-attempts must be >= 1, got {args.join_attempts:g}")
     if args.payload_bytes is not None and args.payload_bytes < 0:
         problems.append(f"--payload-bytes must be >= 0, got {args.payload_bytes}")
     if args.plot:
@@ -109,6 +123,19 @@ def _fail(problems: list[str]) -> int:
     return 2
 
 
+def _build(args: argparse.Namespace, radio: str | None = None) -> NodeConfig:
+    """The node named on the command line with its overrides, LoRaWAN link settings included."""
+    cat = load_catalog()
+    link = cat.lorawan
+    if args.per is not None:
+        link = dataclasses.replace(link, packet_error_rate=args.per)
+    if args.join_attempts is not None:
+        link = dataclasses.replace(link, join_attempts=args.join_attempts)
+    return build_node(args.node, mcu=args.mcu, sensor=args.sensor, radio=radio or args.radio, battery=args.battery,
+                      runtime=args.runtime, mcu_wait=args.mcu_wait, catalog=dataclasses.replace(cat, lorawan=link),
+                      retransmissions=args.retransmissions)
+
+
 def at_temperature(node: NodeConfig, temp_c: float) -> NodeConfig:
     """The node with its battery's usable charge derated for a steady temp_c (profiles.toml cold_derating)."""
     b = node.battery
@@ -140,6 +167,10 @@ def render_breakdown(node: NodeConfig, policy: Policy, interval_s: float) -> str
         lines.append(f"{component:<10} {mc:>12.1f} {b.energy_mj[component]:>12.1f} {100 * mc / total:>6.1f}%")
     lines.append(f"{'total':<10} {total:>12.1f} {b.total_energy_mj:>12.1f} {100.0:>6.1f}%")
     lines.append(f"average current {b.average_current_ua:.1f} uA = {b.total_mah:.3f} mAh/day")
+    join_mc = join_charge_per_battery_mc(node)
+    if join_mc > 0:
+        lines.append(f"OTAA join, once per battery: {join_mc:.1f} mC ({join_mc / total * 1440:.1f} minutes of this "
+                     f"budget), taken from the battery before the daily load")
     lines.append(f"battery life: {life.life_days:.0f} days = {life.life_years:.2f} years")
     return "\n".join(lines)
 
@@ -164,9 +195,8 @@ def render_radio_comparison(args: argparse.Namespace, policies: list[Policy], pa
     lines = [f"{'radio':<14} {'alert mJ':>9} {'infer uJ':>9} {'radio/compute':>14} "
              + " ".join(f"{n + ' y':>12}" for n in names)]
     for radio in args.radios.split(","):
-        node = build_node(args.node, mcu=args.mcu, sensor=args.sensor, radio=radio, battery=args.battery,
-                          runtime=args.runtime, mcu_wait=args.mcu_wait)
-        msg_mj = charge_per_message_mc(node, payload_bytes) * node.supply_v
+        node = _build(args, radio)
+        msg_mj = charge_per_alert_mc(node, payload_bytes) * node.supply_v
         inf_uj = charge_per_inference_mc(node) * node.supply_v * 1000
         ratio = f"{msg_mj * 1000 / inf_uj:>13.0f}x" if inf_uj > 0 else f"{'-':>14}"
         lives = " ".join(f"{node_life(node, p, args.interval).life_years:>12.2f}" for p in policies)
@@ -177,12 +207,15 @@ def render_radio_comparison(args: argparse.Namespace, policies: list[Policy], pa
 def render_headline(node: NodeConfig, policy: Policy) -> str:
     if node.macs_per_inference == 0:
         return "no inference on this node (macs_per_inference = 0)"
+    alert_mc = charge_per_alert_mc(node, policy.payload_bytes)
     msg_mc = charge_per_message_mc(node, policy.payload_bytes)
     inf_mc = charge_per_inference_mc(node)
     ratio = radio_to_compute_ratio(node, policy.payload_bytes)
-    return (f"one alert over {node.radio.name}: {msg_mc * node.supply_v:.2f} mJ; one inference "
-            f"({node.macs_per_inference} MACs, {node.runtime}): {inf_mc * node.supply_v * 1000:.1f} uJ; "
-            f"radio/compute = {ratio:.0f}x")
+    confirmed = node.confirmed_alerts and node.radio.kind == "lora"
+    head = (f"one alert over {node.radio.name}: {alert_mc * node.supply_v:.2f} mJ"
+            + (f" (confirmed; a heartbeat, unconfirmed: {msg_mc * node.supply_v:.2f} mJ)" if confirmed else ""))
+    return (f"{head}; one inference ({node.macs_per_inference} MACs, {node.runtime}): "
+            f"{inf_mc * node.supply_v * 1000:.1f} uJ; radio/compute = {ratio:.0f}x")
 
 
 def _policy_row(node: NodeConfig, policy: Policy, interval_s: float) -> dict:
@@ -204,6 +237,7 @@ def _print_for_tools(fmt: str, node: NodeConfig, policy: Policy, policies: list[
     print(json.dumps({
         "node": node.name, "mcu": node.mcu.name, "sensor": node.sensor.name, "radio": node.radio.name,
         "battery": node.battery.name, "runtime": node.runtime, "interval_s": interval_s,
+        "join_mc_per_battery": round(join_charge_per_battery_mc(node), 3),
         "breakdown": {"policy": policy.name,
                       "charge_mc_per_day": {c: round(b.charge_mc[c], 3) for c in COMPONENTS},
                       "energy_mj_per_day": {c: round(b.energy_mj[c], 3) for c in COMPONENTS}},
@@ -219,8 +253,7 @@ def run(args: argparse.Namespace) -> int:
     if problems:
         return _fail(problems)
     try:
-        node = build_node(args.node, mcu=args.mcu, sensor=args.sensor, radio=args.radio,
-                          battery=args.battery, runtime=args.runtime, mcu_wait=args.mcu_wait)
+        node = _build(args)
         policies = _policies(args)
         policy = load_catalog().policy(args.policy)
         policy = next(p for p in policies if p.name == policy.name)

@@ -62,6 +62,22 @@ def lora_time_on_air_s(
     return preamble_s + payload_symbols * t_sym
 
 
+def lora_rx_window_s(sf: int, bw_hz: float = 125_000, min_rx_symbols: int = 6, rx_error_ms: float = 10.0) -> float:
+    """How long a class A receive window listens when no preamble comes, by SF.
+
+    LoRaWAN 1.0.x only requires a window long enough to detect a downlink preamble; the length
+    comes from the stack. Semtech LoRaMac-node (RegionCommonComputeRxWindowParameters) opens
+    max(ceil(((2 min_rx - 8) T_sym + 2 rx_error) / T_sym), min_rx) symbols, so the window
+    covers the timing error at fast SFs and min_rx symbols at slow ones: 24 symbols at SF7,
+    9 at SF9, 6 at SF11-12 with 6 symbols and 10 ms.
+    """
+    t_sym = lora_symbol_time_s(sf, bw_hz)
+    t_sym_us = round(t_sym * 1e6)
+    symbols = max(math.ceil(((2 * min_rx_symbols - 8) * t_sym_us + 2 * rx_error_ms * 1000) / t_sym_us),
+                  min_rx_symbols)
+    return symbols * t_sym
+
+
 def _check_sf_bw(sf: int, bw_hz: float) -> None:
     if sf not in range(6, 13):
         raise ValueError(f"spreading factor must be 6..12, got {sf}")
@@ -96,8 +112,18 @@ class LorawanSettings:
     preamble_symbols: int = 8
     rx1_delay_s: float = 1.0
     rx2_delay_s: float = 2.0
-    rx_window_symbols: int = 6        # symbols a receiver listens for a preamble before timing out
+    min_rx_symbols: int = 6           # preamble symbols the receiver needs to lock (Semtech LoRaMac-node)
+    rx_error_ms: float = 10.0         # worst timing error each side of a window (LoRaMac-node SystemMaxRxError)
     rx2_sf: int = 12
+    # Confirmed uplinks, join and retries (LoRaWAN 1.0.x; see simulator/energy/lorawan_exchanges.py)
+    join_accept_delay1_s: float = 5.0
+    join_request_bytes: int = 23      # MHDR 1 + AppEUI 8 + DevEUI 8 + DevNonce 2 + MIC 4
+    join_accept_bytes: int = 33       # MHDR 1 + AppNonce 3 + NetID 3 + DevAddr 4 + DLSettings 1 + RxDelay 1 + CFList 16 + MIC 4
+    ack_frame_bytes: int = 12         # an empty downlink with the ACK bit: MHDR 1 + FHDR 7 + MIC 4, no FPort
+    confirmed_max_attempts: int = 2   # sends of one confirmed uplink before the message waits for the next wake
+    packet_error_rate: float = 0.0    # share of confirmed attempts whose uplink or ACK is lost
+    join_attempts: float = 1.0        # expected join-requests until a join-accept arrives
+    join_retry_interval_s: float = 10.0  # from one join-request to the next
 
 
 def lorawan_uplink_phases(
@@ -114,8 +140,8 @@ def lorawan_uplink_phases(
     toa_s = lora_time_on_air_s(
         app_payload_bytes + settings.overhead_bytes, sf, settings.bw_hz,
         settings.coding_rate, settings.preamble_symbols)
-    rx1_s = settings.rx_window_symbols * lora_symbol_time_s(sf, settings.bw_hz)
-    rx2_s = settings.rx_window_symbols * lora_symbol_time_s(settings.rx2_sf, settings.bw_hz)
+    rx1_s = lora_rx_window_s(sf, settings.bw_hz, settings.min_rx_symbols, settings.rx_error_ms)
+    rx2_s = lora_rx_window_s(settings.rx2_sf, settings.bw_hz, settings.min_rx_symbols, settings.rx_error_ms)
     prepare_ma = mcu_wait_ma if mcu_prepare_ma is None else mcu_prepare_ma
     wait2_s = max(settings.rx2_delay_s - settings.rx1_delay_s - rx1_s, 0.0)
     phases = [

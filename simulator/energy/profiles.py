@@ -18,7 +18,7 @@ from simulator.energy.phases import Phase, phase_from_charge
 
 PROFILES_FILE = "profiles.toml"
 RUNTIMES = ("micropython", "native")
-MCU_WAIT_MODES = ("light-sleep", "active")
+MCU_WAIT_MODES = ("light-sleep", "active", "cpu-idle")  # cpu-idle: polling the modem in sleep_ms
 SENSOR_WAIT_MODES = ("light-sleep", "cpu-idle")  # cpu-idle: the firmware's sleep_ms, CPU awake
 REGULATORS = ("ldo", "boost")
 
@@ -129,6 +129,9 @@ class NodeSpec:
     mcu_wait: str
     sensor_wait: str = "light-sleep"
     divider_kohm: float = 0.0  # battery-voltage divider, top + bottom (draws V_batt / R all the time)
+    confirmed_alerts: bool = False  # LoRa radios: alerts go as confirmed uplinks (ACK in RX1, retries)
+    host_listen_s: float = 0.0      # the MCU stays awake this long after each send, listening for downlinks
+    joins_per_battery: float = 0.0  # OTAA joins paid once per battery (not per day)
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,8 +253,17 @@ def _parse_lorawan(t: Mapping[str, Any], r: _Reader) -> LorawanSettings:
         preamble_symbols=int(r.number(t, "preamble_symbols", w, d.preamble_symbols)),
         rx1_delay_s=r.number(t, "rx1_delay_s", w, d.rx1_delay_s),
         rx2_delay_s=r.number(t, "rx2_delay_s", w, d.rx2_delay_s),
-        rx_window_symbols=int(r.number(t, "rx_window_symbols", w, d.rx_window_symbols)),
+        min_rx_symbols=int(r.number(t, "min_rx_symbols", w, d.min_rx_symbols, positive=True)),
+        rx_error_ms=r.number(t, "rx_error_ms", w, d.rx_error_ms),
         rx2_sf=int(r.number(t, "rx2_sf", w, d.rx2_sf, positive=True, at_most=12)),
+        join_accept_delay1_s=r.number(t, "join_accept_delay1_s", w, d.join_accept_delay1_s),
+        join_request_bytes=int(r.number(t, "join_request_bytes", w, d.join_request_bytes, positive=True)),
+        join_accept_bytes=int(r.number(t, "join_accept_bytes", w, d.join_accept_bytes, positive=True)),
+        ack_frame_bytes=int(r.number(t, "ack_frame_bytes", w, d.ack_frame_bytes, positive=True)),
+        confirmed_max_attempts=int(r.number(t, "confirmed_max_attempts", w, d.confirmed_max_attempts, positive=True)),
+        packet_error_rate=r.number(t, "packet_error_rate", w, d.packet_error_rate, at_most=0.99),
+        join_attempts=r.number(t, "join_attempts", w, d.join_attempts, positive=True),
+        join_retry_interval_s=r.number(t, "join_retry_interval_s", w, d.join_retry_interval_s),
     )
 
 
@@ -344,7 +356,17 @@ def _parse_node(name: str, t: Mapping[str, Any], r: _Reader) -> NodeSpec:
         r.text(t, "radio", w), r.text(t, "battery", w), r.text(t, "runtime", w, choices=RUNTIMES),
         int(r.number(t, "macs_per_inference", w)), r.number(t, "regulator_iq_ua", w, 0.0),
         r.text(t, "mcu_wait", w, "light-sleep", choices=MCU_WAIT_MODES),
-        r.text(t, "sensor_wait", w, "light-sleep", choices=SENSOR_WAIT_MODES), r.number(t, "divider_kohm", w, 0.0))
+        r.text(t, "sensor_wait", w, "light-sleep", choices=SENSOR_WAIT_MODES), r.number(t, "divider_kohm", w, 0.0),
+        _flag(t, "confirmed_alerts", w, r), r.number(t, "host_listen_s", w, 0.0),
+        r.number(t, "joins_per_battery", w, 0.0))
+
+
+def _flag(t: Mapping[str, Any], key: str, where: str, r: _Reader) -> bool:
+    value = t.get(key, False)
+    if not isinstance(value, bool):
+        r.problems.append(f"{where}: {key} must be true or false, got {value!r}")
+        return False
+    return value
 
 
 def _lorawan_eu868_max_payload(sf: int) -> int:

@@ -10,13 +10,14 @@ from simulator.energy.budget import (
     DailyBudget,
     NodeConfig,
     build_node,
+    charge_per_alert_mc,
     charge_per_inference_mc,
-    charge_per_message_mc,
     energy_per_day,
+    join_charge_per_battery_mc,
     messages_per_day,
 )
 from simulator.energy.lora import lora_time_on_air_s
-from simulator.energy.phases import SECONDS_PER_DAY
+from simulator.energy.phases import SECONDS_PER_DAY, mc_to_mah
 from simulator.energy.profiles import Policy, load_catalog
 
 
@@ -36,7 +37,8 @@ class NodeLife:
 def node_life(node: NodeConfig, policy: Policy, interval_s: float, temp_c: float | None = None) -> NodeLife:
     """Budget and life; temp_c: a steady air temperature (cold cells deliver less, profiles.toml)."""
     budget = energy_per_day(node, policy, interval_s)
-    return NodeLife(budget, battery_life_days(node.battery, budget.total_mah, temp_c), node.battery.name)
+    once_mah = mc_to_mah(join_charge_per_battery_mc(node))
+    return NodeLife(budget, battery_life_days(node.battery, budget.total_mah, temp_c, once_mah), node.battery.name)
 
 
 def life_for_node(node: str = "default", policy: str = "alert-only", interval_s: float = 60.0,
@@ -54,7 +56,7 @@ def life_vs_interval(node: NodeConfig, policy: Policy, intervals_s: Iterable[flo
 
 def radio_to_compute_ratio(node: NodeConfig, payload_bytes: int) -> float:
     """How many inferences cost as much as sending one alert."""
-    return charge_per_message_mc(node, payload_bytes) / charge_per_inference_mc(node)
+    return charge_per_alert_mc(node, payload_bytes) / charge_per_inference_mc(node)
 
 
 def lora_duty_cycle(node: NodeConfig, policy: Policy, interval_s: float) -> float | None:
