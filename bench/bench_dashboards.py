@@ -199,17 +199,21 @@ def main() -> int:
                 marker.write_text(json.dumps([now_ms, points]))
             print(f"\n{args.nodes:,} nodes, {points:,} points; InfluxDB 1.6.7 (Debian influxd); "
                   f"{platform.processor() or platform.machine()}, {time.strftime('%Y-%m-%d')}\n")
-            print("| dashboard | panel (query) | median s | max s | rows | series | bytes |")
-            print("|---|---|---:|---:|---:|---:|---:|")
+            # The first run of a query after InfluxDB starts also loads its shards' series index ("cold");
+            # Grafana refreshes a dashboard every minute, so it mostly meets the warm figures.
+            cases = panel_cases(now_ms)
+            cold = [run_query(server.port, q)[0] for _, _, q in cases]
+            print("| dashboard | panel (query) | cold s | median s | max s | rows | series | bytes |")
+            print("|---|---|---:|---:|---:|---:|---:|---:|")
             worst = 0.0
-            for board, title, q in panel_cases(now_ms):
+            for i, (board, title, q) in enumerate(cases):
                 runs = [run_query(server.port, q) for _ in range(args.repeat)]
                 times = [r[0] for r in runs]
                 _, rows, series, size = runs[-1]
                 worst = max(worst, max(times))
-                print(f"| {board} | {title} | {statistics.median(times):.3f} | {max(times):.3f} | {rows:,} | "
-                      f"{series:,} | {size:,} |", flush=True)
-            print(f"\nslowest run: {worst:.3f} s (goal <= {LIMIT_S} s)")
+                print(f"| {board} | {title} | {cold[i]:.3f} | {statistics.median(times):.3f} | {max(times):.3f} | "
+                      f"{rows:,} | {series:,} | {size:,} |", flush=True)
+            print(f"\nslowest warm run: {worst:.3f} s (goal <= {LIMIT_S} s)")
             if args.serve:
                 input(f"InfluxDB on port {server.port}, database {DB}; Enter stops it ")
             return 0 if worst <= LIMIT_S else 1
