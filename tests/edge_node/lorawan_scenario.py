@@ -44,12 +44,15 @@ class Node:
         self.seq_store = MemoryStore(0)
         self.session = MemoryStore(0)
         self.overrides = MemoryStore(0)
+        self.boots = MemoryStore(0)  # the boot counter on flash: 41 power-ons before this one
+        self.boots.save(b"41")
+        self.powered_on = False
         self.sensor = TraceSensor(_rows())
 
     def radio(self, pipeline=None):
         rule = RiseRule()
         pipeline = pipeline or NodePipeline(rule, Detector(rule.threshold, 2, 3, 600))
-        settings = NodeSettings(self.cfg, pipeline, self.overrides, boot=7)
+        settings = NodeSettings(self.cfg, pipeline, self.overrides)  # as board.py: the boot comes with the messages
         settings.load()
         t = self.ticks
         radio = LorawanRadio(AtModem(self.modem, t.ticks_ms, t.sleep_ms, t.ticks_diff), self.clock, settings,
@@ -59,7 +62,8 @@ class Node:
     def wake(self):
         radio, pipeline = self.radio()
         report = WakeCycle(self.cfg, pipeline, self.sensor, FixedBattery(3600), radio, self.clock, self.rtc,
-                           self.seq_store).run()
+                           self.seq_store, self.boots, power_on=not self.powered_on).run()
+        self.powered_on = True
         self.clock.advance_ms(60000)
         return report, radio
 
@@ -106,8 +110,8 @@ def run(emit):
         frames = _frames(node.modem, seen)
         seen = len(node.modem.uplinks)
         if frames or report.error:
-            emit("wake %d alert=%s queued=%d error=%s frames=%r" % (i, bool(report.alert), report.queued,
-                                                                    report.error, frames))
+            emit("wake %d alert=%d queued=%d error=%s frames=%r" % (i, report.alert or 0, report.queued,
+                                                                    report.error, frames))  # alert: its level
     emit("joins %d, modem low-power mode %d" % (node.modem.commands.count("AT+JOIN=1:0:10:8"), node.modem.lpm))
 
     # 2. send errors straight at the radio: duty cycle within and beyond the budget, no ack
@@ -150,6 +154,15 @@ def run(emit):
         seen = len(node.modem.uplinks)
     radio, pipeline = node.radio()
     emit("after a reboot: thr=%d heartbeat=%d" % (pipeline.detector.threshold, node.cfg.heartbeat_interval_s))
+
+    # the status frames carry the node's boot counter: 42 from the wake cycle's flash counter, then the
+    # boot 7 of the messages published straight at the radio above
+    boots = []
+    for port, data, confirmed, fcnt in node.modem.uplinks:
+        frame = codec.decode_uplink(bytes(int(data[i:i + 2], 16) for i in range(0, len(data), 2)))
+        if frame["k"] == "status":
+            boots.append(frame["boot24"])
+    emit("status frames report boots %r" % boots)
 
     # 5. a network nobody can join
     lonely = Node()
