@@ -55,3 +55,11 @@ def test_each_node_is_tracked_on_its_own() -> None:
     live.observe(heartbeat(T0 + 50_000, "b"), T0 + 50_000)
     assert [e.node for e in live.check(T0 + 70_000)] == ["a"]
     assert live.node_count() == 2
+
+
+def test_a_clock_running_ahead_cannot_keep_a_quiet_node_online() -> None:
+    live = Liveness(LivenessSettings(INTERVAL_S, allowed_misses=2))
+    year_ms = 365 * 86_400_000
+    live.observe(heartbeat(T0 + year_ms), now_ms=T0)  # stamped a year ahead, received at T0
+    [offline] = live.check(T0 + 3 * INTERVAL_S * 1000 + 1)  # seen at most when received
+    assert offline.fields["state"] == "offline"
