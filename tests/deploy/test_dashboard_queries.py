@@ -111,8 +111,7 @@ def _day_means(hbs: list[dict], field: str, from_ms: int = 0) -> list[tuple[int,
 
 
 def expect_positions(pub, ok):
-    return [{"site": k[0], "node": k[1], "lat": hbs[-1]["lat"], "lon": hbs[-1]["lon"],
-             "battery_mv": _day_means(hbs, "battery_mv")[-1][1]}
+    return [{"site": k[0], "node": k[1], "lat": hbs[-1]["lat"], "lon": hbs[-1]["lon"]}
             for k, hbs in pub.heartbeats.items() if ok(k) and hbs[-1]["lat"]]
 
 
