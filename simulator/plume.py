@@ -42,6 +42,7 @@ CONVECTIVE_FRACTION = 0.7    # the rest of a flame's heat leaves as radiation
 SMOULDERING_CO_FRACTION = 0.10
 SMOULDER_MIXING_DEPTH_M = 5.0  # residual heat and the canopy stir smouldering smoke over a few metres
 BUOYANCY_PER_KW = 9.81 / (math.pi * 1.2 * 1.005 * 293.0)  # F (m4/s3) per kW: g / (pi rho c_p T)
+LINE_PLUME_BETA = 0.6
 MIN_RISE_WIND_MS = 1.0       # Briggs' rise formulas divide by u; regulatory models floor it at 1 m/s
 POTENTIAL_TEMP_GRADIENT_K_M = {"E": 0.020, "F": 0.035}
 # mixing-layer depth (m) by Pasquill class: convective by day, a shallow stable layer at night
@@ -94,11 +95,19 @@ def final_rise_m(flux: float, wind_ms: float, stability: str) -> float:
     return 21.425 * flux ** 0.75 / u if flux < 55 else 38.71 * flux ** 0.6 / u
 
 
-def plume_rise_m(flux: float, wind_ms: float, stability: str, downwind_m) -> np.ndarray:
-    """Rise at each downwind distance: Briggs' 2/3 law until the final rise is reached."""
+def plume_rise_m(flux: float, wind_ms: float, stability: str, downwind_m, front_length_m: float = 0.0) -> np.ndarray:
+    """Rise at each downwind distance: Briggs' 2/3 law until the final rise is reached.
+
+    A fire front front_length_m long is a line source while its plume is young: a bent-over line
+    plume rises as (3 F_L x^2 / (2 beta^2 u^3))^1/3 with F_L = F / length and beta = 0.6 (Briggs 1975),
+    far less than a point source of the same heat; the lower of the two applies.
+    """
     x = np.maximum(np.asarray(downwind_m, dtype=np.float64), 0.0)
     u = max(wind_ms, MIN_RISE_WIND_MS)
-    return np.minimum(1.6 * flux ** (1 / 3) * x ** (2 / 3) / u, final_rise_m(flux, wind_ms, stability))
+    rise = 1.6 * flux ** (1 / 3) * x ** (2 / 3) / u
+    if front_length_m > 0:
+        rise = np.minimum(rise, (3 * (flux / front_length_m) * x * x / (2 * LINE_PLUME_BETA ** 2 * u ** 3)) ** (1 / 3))
+    return np.minimum(rise, final_rise_m(flux, wind_ms, stability))
 
 
 def trapped_fraction(final_rise: float, mixing_height: float) -> float:
@@ -122,7 +131,7 @@ def _vertical_term(height_m: np.ndarray, sig_z: np.ndarray, lid_m: float) -> np.
 
 def plume_ppm(source_x_m, source_y_m, emission_g_s, x_m, y_m, wind_ms: float, wind_to_rad: float,
               stability: str, flux: float = 0.0, mixing_height: float = math.inf,
-              initial_sigma_m: tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
+              initial_sigma_m: tuple[float, float] = (0.0, 0.0), front_length_m: float = 0.0) -> np.ndarray:
     """Ground-level CO (ppm) at points (x_m, y_m) from point sources (arrays, summed).
 
     flux: buoyancy flux of the fire the sources belong to (0: smoke at ground level, no rise);
@@ -146,7 +155,7 @@ def plume_ppm(source_x_m, source_y_m, emission_g_s, x_m, y_m, wind_ms: float, wi
     vertical = 2.0
     emission = np.asarray(emission_g_s, dtype=np.float64)
     if flux > 0 or math.isfinite(mixing_height):
-        height = np.minimum(plume_rise_m(flux, wind_ms, stability, down), mixing_height)
+        height = np.minimum(plume_rise_m(flux, wind_ms, stability, down, front_length_m), mixing_height)
         vertical = _vertical_term(height, sig_z, mixing_height)
         emission = emission * trapped_fraction(final_rise_m(flux, wind_ms, stability), mixing_height)
     conc_g_m3 = emission[None, :] / (2 * math.pi * u) / (sig_y * sig_z) * vertical * np.exp(exponent)
@@ -209,8 +218,9 @@ def smoke_and_heat(fires: list[Fire], fuel_at_markers: list[np.ndarray], x_m: np
         args = (x_m[near], y_m[near], weather.wind_ms, weather.wind_to_rad, stability)
         # each arc segment's smoke leaves an area about as wide as the segment (Turner: sigma_y0 = width / 4.3)
         sigma_y0 = 2 * math.pi * float(fire.radius_m.mean()) / N_SOURCES / 4.3
+        front_m = 2 * math.pi * float(fire.radius_m.mean())
         ppm = (plume_ppm(sx, sy, q * (1 - SMOULDERING_CO_FRACTION), *args, buoyancy_flux(fire.heat_release_kw), lid_m,
-                         (sigma_y0, 0.0))
+                         (sigma_y0, 0.0), front_m)
                + plume_ppm(sx, sy, q * SMOULDERING_CO_FRACTION, *args, 0.0, lid_m,
                            (sigma_y0, SMOULDER_MIXING_DEPTH_M)))
         front = FRONT_HEAT_C * np.exp(-np.maximum(outside_m[near], 0.0) / (FRONT_HEAT_FLAME_LENGTHS

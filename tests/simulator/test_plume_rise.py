@@ -62,3 +62,14 @@ def test_a_hot_plume_punches_through_the_night_inversion():
     at_ground = plume_ppm([0.0], [0.0], [50.0], x, y, 1.0, 0.0, "F")
     lofted = plume_ppm([0.0], [0.0], [50.0], x, y, 1.0, 0.0, "F", strong, lid)
     assert np.all(lofted < 0.2 * at_ground)
+
+
+def test_a_long_fire_front_rises_as_a_line_source_near_the_fire():
+    flux = buoyancy_flux(30_000.0)  # 30 MW along a 300 m front
+    x = np.array([50.0, 100.0, 200.0])
+    point = plume_rise_m(flux, 3.0, "D", x)
+    line = plume_rise_m(flux, 3.0, "D", x, front_length_m=300.0)
+    expected = (3 * (flux / 300.0) * x * x / (2 * 0.6 ** 2 * 27.0)) ** (1 / 3)
+    assert np.allclose(line, np.minimum(expected, point)) and np.all(line < 0.5 * point)
+    far = plume_rise_m(flux, 3.0, "D", np.array([50_000.0]), front_length_m=300.0)
+    assert far[0] == pytest.approx(final_rise_m(flux, 3.0, "D"))  # the same final rise either way
