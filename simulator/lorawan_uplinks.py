@@ -22,6 +22,7 @@ from pathlib import Path
 
 from edge_node.core import schema
 from edge_node.core import uplink_codec as codec
+from simulator.lorawan_rx import EU868_CHANNELS_HZ, rx_metadata, tx_info
 
 DEFAULT_APPLICATION = "00000000-0000-4000-8000-00000000e3b0"  # a fixed UUID for simulated sites
 
@@ -43,6 +44,8 @@ class ChirpStackUplinks:
         self.application_id = application_id
         self.registry_path = Path(registry_path) if registry_path else None
         self.deliver_ms: int | None = None  # set by simulator.outbox.Outbox before each call
+        self.sender: int | None = None      # node index of the frame, set by the Outbox (radio model only)
+        self.link = None                    # the simulator.radio.LoRaChannel, for the gateways' rxInfo
         self.devices: dict[tuple[str, str], str] = {}
         self.f_cnt: dict[str, int] = {}
         self.uplinks = 0
@@ -67,6 +70,11 @@ class ChirpStackUplinks:
                            "applicationName": site, "deviceName": node, "devEui": eui.lower()},
             "dr": 3, "fPort": codec.FPORT, "data": base64.b64encode(frame).decode(),
         }
+        if self.link is not None and self.sender is not None and hasattr(self.link, "budget"):
+            sf, rx = rx_metadata(self.link, self.sender)
+            event["dr"] = 12 - sf  # EU868 DR0-DR5 = SF12-SF7 at 125 kHz
+            event["rxInfo"] = rx
+            event["txInfo"] = tx_info(sf, self.link.config.bw_hz, EU868_CHANNELS_HZ[f_cnt % len(EU868_CHANNELS_HZ)])
         if f_cnt:
             event["fCnt"] = f_cnt  # the protobuf JSON mapping leaves zero values out
         if kind == "alert":

@@ -196,6 +196,7 @@ class LoRaChannel:
         self.counts = {"sent": 0, "delivered": 0, "lost_collision": 0, "lost_out_of_range": 0,
                        "dropped_duty_cycle": 0}
         self.airtime_ms = np.zeros(n, dtype=np.int64)
+        self.released_nodes: list[int] = []
 
     @classmethod
     def for_site(cls, x_m: np.ndarray, y_m: np.ndarray, rng: np.random.Generator,
@@ -245,8 +246,9 @@ class LoRaChannel:
             self.counts["lost_out_of_range"] += int((~in_range).sum())
             self.counts["lost_collision"] += int((in_range & ~decoded).sum())
             self.counts["delivered"] += int(decoded.sum())
-            items = self.items
-            out = [(end, items[f]) for f, end in zip(settle[decoded].tolist(), self.end[settle[decoded]].tolist())]
+            items, won = self.items, settle[decoded]
+            out = [(end, items[f], node) for f, end, node in zip(won.tolist(), self.end[won].tolist(),
+                                                                  self.node[won].tolist())]
             self.open[settle] = False
             for f in settle.tolist():
                 self.items[f] = None
@@ -257,7 +259,8 @@ class LoRaChannel:
             self.channel, self.open = self.channel[keep], self.open[keep]
             self.items = [item for item, kept in zip(self.items, keep.tolist()) if kept]
         out.sort(key=lambda p: p[0])
-        return out
+        self.released_nodes = [node for _, _, node in out]  # who sent each released frame (rxInfo metadata)
+        return [(end, item) for end, item, _ in out]
 
     def stats(self) -> dict:
         lost = self.counts["lost_collision"] + self.counts["lost_out_of_range"] + self.counts["dropped_duty_cycle"]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from edge_node.core import schema
 from simulator.lorawan_uplinks import DEFAULT_APPLICATION
 from tests.harness.gateway_runner import running_gateway
 from tests.harness.influx_query import influxql
@@ -50,11 +51,19 @@ def test_simulated_lorawan_forest_through_chirpstack_format_stores_every_alert(
         uplinks = [json.loads(json.loads(line)["payload"]) for line in events.read_text().splitlines()]
         alerts = sum(1 for u in uplinks if u.get("confirmed"))
         beats = len(uplinks) - alerts
-        assert alerts > 10, done.stdout  # the ignition inside the grid was detected
+        # the ignition inside the grid was detected (the v2 detector's cooldown sends a node's alert once
+        # per level, not once per wake: a handful of alerts, not dozens)
+        assert alerts >= 1, done.stdout
         wait_until(lambda: _count(influx_server.port, "alert", db) == alerts, 30, f"{alerts} alerts stored")
         wait_until(lambda: _count(influx_server.port, "heartbeat", db) == beats, 30, f"{beats} heartbeats stored")
         rejected = dict(gateway.source.lorawan.rejected)
         duplicates = gateway.ingest.duplicates
     assert rejected == {} and duplicates == 0
+    levels = {int(r["level"]) for r in influxql(influx_server.port, "SELECT level, seq FROM alert", db)}
+    assert levels and levels <= {schema.LEVEL_SUSPECT, schema.LEVEL_FIRE}  # the level survived the 11-byte frame
+    # the radio model's metadata (rxInfo/txInfo) reached InfluxDB with every heartbeat
+    rows = influxql(influx_server.port, "SELECT count(rssi_dbm) AS rssi, count(snr_db) AS snr, count(sf) AS sf "
+                                        "FROM heartbeat", db)
+    assert (rows[0]["rssi"], rows[0]["snr"], rows[0]["sf"]) == (beats, beats, beats)
     nodes = {r["node"] for r in influxql(influx_server.port, "SELECT seq, node FROM alert", db)}
     assert nodes <= {d["node"] for d in json.loads(registry.read_text())["devices"]}
