@@ -12,10 +12,11 @@ import argparse
 import json
 import sys
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 
-from simulator.incident_score import IncidentReplay, score
+from simulator.incident_score import IncidentReplay, _plain, score
 from simulator.scenario import ScenarioConfig, run_scenario
 
 
@@ -26,7 +27,8 @@ def parse_seeds(text: str) -> list[int]:
     return [int(v) for v in text.split(",")]
 
 
-def study(seeds: list[int], spacing_m: float, nodes: int, days: float, ignitions: int) -> dict:
+def study(seeds: list[int], spacing_m: float, nodes: int, days: float, ignitions: int) -> list[dict]:
+    """One score (simulator/incident_score.py) per seed."""
     runs = []
     for seed in seeds:
         replay = IncidentReplay()
@@ -36,7 +38,7 @@ def study(seeds: list[int], spacing_m: float, nodes: int, days: float, ignitions
         runs.append(score(result, replay.transitions))
         print(f"seed {seed}: {runs[-1]['confirmed']}/{runs[-1]['ignitions']} confirmed, "
               f"{runs[-1]['false_confirmed_incidents']} false confirmed", file=sys.stderr)
-    return pool(runs)
+    return runs
 
 
 def pool(runs: list[dict]) -> dict:
@@ -73,8 +75,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--nodes", type=int, default=1000)
     parser.add_argument("--days", type=float, default=7.0)
     parser.add_argument("--ignitions", type=int, default=3)
+    parser.add_argument("--save", metavar="FILE", help="also write each seed's score here (JSON)")
+    parser.add_argument("--pool", nargs="+", metavar="FILE", help="pool saved scores instead of simulating "
+                        "(seeds run in parallel, one process each, then pooled)")
     args = parser.parse_args(argv)
-    pooled = study(args.seeds, args.spacing_m, args.nodes, args.days, args.ignitions)
+    if args.pool:
+        runs = [run for path in args.pool for run in json.loads(Path(path).read_text())]
+    else:
+        runs = study(args.seeds, args.spacing_m, args.nodes, args.days, args.ignitions)
+    if args.save:
+        Path(args.save).write_text(json.dumps(runs, default=_plain) + "\n")
+    pooled = pool(runs)
     print(json.dumps({k: v for k, v in pooled.items() if k != "per_ignition"}, indent=2))
     return 0
 
