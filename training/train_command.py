@@ -45,11 +45,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--debounce", default="2/3", help="k/n: alert when k of the last n samples are over")
     parser.add_argument("--cooldown-s", type=int, default=600, help="alert cooldown the calibration assumes, s (default 600)")
     add_csv_arguments(parser, "add your own recording (split in time: 70/15/15 %%)")
+    parser.add_argument("--only-user-data", action="store_true",
+                        help="train and calibrate on the --csv recording alone (the default sets still test)")
+    parser.add_argument("--user-weight", type=int, default=1,
+                        help="count the --csv recording's training rows this many times (default 1)")
     parser.add_argument("--quick", action="store_true", help="small data plan (for tests; not the committed model)")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
 
 
 def config_from_args(args: argparse.Namespace):
+    from training.csv_mapping import MappingError
     from training.dataset import SplitPlan
     from training.train_pipeline import TrainConfig
 
@@ -68,15 +73,37 @@ def config_from_args(args: argparse.Namespace):
     from training.csv_mapping import recording_from_args
 
     user_recording = recording_from_args(args)
+    if (args.only_user_data or args.user_weight != 1) and user_recording is None:
+        raise MappingError("--only-user-data and --user-weight need --csv")
+    if args.user_weight < 1:
+        raise MappingError(f"--user-weight must be >= 1, got {args.user_weight}")
     if user_recording is not None:
+        _check_user_length(user_recording, plan.interval_s)
         command += f" --csv {args.csv.name}"
+        command += " --only-user-data" if args.only_user_data else ""
+        command += f" --user-weight {args.user_weight}" if args.user_weight != 1 else ""
     return TrainConfig(data_dir=args.data_dir, models_dir=args.models_dir, weights_module=args.weights_module,
                        report_path=None if args.no_report else args.report, seed=args.seed, plan=plan,
                        teacher_epochs=args.teacher_epochs, student_epochs=args.student_epochs,
                        prune_sparsity=args.prune_sparsity, deploy=args.deploy, qat=not args.no_qat,
                        target_false_alerts_per_node_day=args.target_false_alerts, debounce_k=k, debounce_n=n,
                        cooldown_s=args.cooldown_s, command=command,
-                       user_recordings=() if user_recording is None else (user_recording,))
+                       user_recordings=() if user_recording is None else (user_recording,),
+                       only_user_data=args.only_user_data, user_weight=args.user_weight)
+
+
+def _check_user_length(rec, interval_s: int) -> None:
+    """Before any heavy work: the recording must give enough node samples for a 70/15/15 split."""
+    from training.csv_mapping import MappingError
+    from training.recordings import featurize
+
+    n = len(featurize(rec, interval_s))
+    need = 20
+    if n < need:
+        span = float(rec.t_s[-1] - rec.t_s[0]) if len(rec.t_s) > 1 else 0.0
+        raise MappingError(f"{rec.name}: {len(rec.t_s)} rows spanning {span:.0f} s give {n} node samples at "
+                           f"{interval_s} s; training needs at least {need} ({need * interval_s // 60} min), "
+                           "or a shorter --interval-s")
 
 
 def run(args: argparse.Namespace) -> int:

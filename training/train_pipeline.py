@@ -40,6 +40,8 @@ class TrainConfig:
     cooldown_s: int = 600
     command: str = export.GENERATED_BY
     user_recordings: tuple = ()  # Recordings from --csv, split in time like the real blocks
+    only_user_data: bool = False  # train and calibrate on the user's recordings alone (test sets unchanged)
+    user_weight: int = 1          # the user's training rows count this many times
 
 
 @contextlib.contextmanager
@@ -107,8 +109,17 @@ def run_training(cfg: TrainConfig, progress: Progress) -> dict:
 
     progress.step("load real data and featurize with edge_node.core.features.FeatureState")
     splits = dataset.build_splits(cfg.data_dir, cfg.plan, progress)
+    n_default_calib = len(splits.calib)
+    user_train: list = []
     for rec in cfg.user_recordings:
+        before = len(splits.train)
         dataset.add_user_recording(splits, rec, cfg.plan.interval_s)
+        user_train += splits.train[before:]
+    if cfg.user_recordings and cfg.only_user_data:
+        splits.train = list(user_train)
+        splits.calib = splits.calib[n_default_calib:]
+    # ~71,000 default rows drown a 30-minute recording: repeating its rows is how it gets a say
+    splits.train += user_train * (cfg.user_weight - 1)
     f_train = stack_features(splits.train)
     scales = scorers.feature_scales(f_train)
     x = scorers.normalize(f_train, scales)

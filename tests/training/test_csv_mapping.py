@@ -105,3 +105,22 @@ def test_user_recording_splits_in_time_and_keeps_fires_out_of_training(tmp_path)
     (train,), (calib,), (test,) = splits.train, splits.calib, splits.test_labelled
     assert train.t_s.max() < calib.t_s.min() and calib.t_s.max() < test.t_s.min()
     assert train.label.max() == 0 and calib.label.max() == 0 and test.label.max() == 1
+
+
+def test_train_checks_user_data_options_and_length_before_any_heavy_work(tmp_path, capsys):
+    import time
+
+    from emberwatch.cli import main
+
+    short = tmp_path / "short.csv"
+    short.write_text("t,temp,hum,ohm\n" + "".join(f"{1782864000 + 30 * i},18.0,60.{i % 10},8000{i % 10}\n"
+                                                  for i in range(15)))
+    args = ["train", "--csv", str(short), "--map", "temperature=temp,humidity=hum,gas=ohm", "--time", "t"]
+    started = time.monotonic()
+    assert main(args) == 2
+    assert "node samples at 30 s; training needs at least 20" in capsys.readouterr().err
+    assert main(["train", "--only-user-data"]) == 2
+    assert "need --csv" in capsys.readouterr().err
+    assert main(args + ["--user-weight", "0"]) == 2
+    assert "--user-weight must be >= 1" in capsys.readouterr().err
+    assert time.monotonic() - started < 60  # no data loading, no TensorFlow
