@@ -193,7 +193,8 @@ class IncidentEngine:
         return out + self._maybe_confirm(inc, max(e.t_ms for e in evidence))
 
     def _join(self, state: SiteState, matches: list[Incident], ev: Evidence) -> list[Event]:
-        keep = min(matches, key=lambda i: (i.first_ms, i.id))
+        # A confirmed incident has paged already: it keeps its id, so the merge pages nobody again.
+        keep = min(matches, key=lambda i: (not i.confirmed, i.first_ms, i.id))
         out = []
         for other in matches:
             if other is not keep:

@@ -184,3 +184,13 @@ def test_rebuild_takes_transitions_still_in_the_spool(tmp_path) -> None:
                    spooled_incident_rows(str(tmp_path / "spool"))) == 1
     (confirmed,) = feed(fresh, alert("n23", T0 + 2 * MIN))
     assert confirmed.fields["incident"] == opened.fields["incident"]
+
+
+def test_a_merge_keeps_the_confirmed_incident_which_has_paged_already() -> None:
+    engine = grid_engine()
+    out = feed(engine, alert("n01", T0), alert("n03", T0 + 20 * MIN), alert("n04", T0 + 21 * MIN))
+    older, confirmed = states(out)[0][0], states(out)[-1]
+    assert confirmed[1] == "confirmed" and confirmed[0] != older
+    (merged, updated) = feed(engine, alert("n02", T0 + 22 * MIN))
+    assert merged.fields["state"] == "merged" and merged.fields["incident"] == older
+    assert merged.fields["merged_into"] == confirmed[0] and updated.fields["incident"] == confirmed[0]
