@@ -87,11 +87,11 @@ def _inside(px: np.ndarray, py: np.ndarray, ring: list) -> np.ndarray:
 def polygon_mask(px: np.ndarray, py: np.ndarray, geometry: dict) -> np.ndarray:
     """Points inside a GeoJSON Polygon or MultiPolygon (holes respected)."""
     kind, coords = geometry.get("type"), geometry.get("coordinates")
-    polygons = [coords] if kind == "Polygon" else coords if kind == "MultiPolygon" else None
+    polygons: list | None = [coords] if kind == "Polygon" else coords if kind == "MultiPolygon" else None
     if not polygons:
         raise FuelMapError(f"geometry type {kind!r} is not a Polygon or MultiPolygon")
     mask = np.zeros(px.shape, dtype=bool)
-    for rings in polygons:
+    for rings in polygons:  # a list here: the check above refused anything else
         part = _inside(px, py, rings[0])
         for hole in rings[1:]:
             part &= ~_inside(px, py, hole)

@@ -152,7 +152,7 @@ def plume_ppm(source_x_m, source_y_m, emission_g_s, x_m, y_m, wind_ms: float, wi
         sig_z = np.sqrt(sig_z * sig_z + initial_sigma_m[1] ** 2)
     upwind = np.minimum(down, 0.0)
     exponent = -(cross * cross) / (2 * sig_y * sig_y) - (upwind * upwind) * (0.5 / BACK_DIFFUSION_M ** 2)
-    vertical = 2.0
+    vertical: float | np.ndarray = 2.0
     emission = np.asarray(emission_g_s, dtype=np.float64)
     if flux > 0 or math.isfinite(mixing_height):
         height = np.minimum(plume_rise_m(flux, wind_ms, stability, down, front_length_m), mixing_height)

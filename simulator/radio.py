@@ -30,7 +30,7 @@ from simulator.radio_config import RadioConfig
 SENSITIVITY_125K_DBM = {7: -123.0, 8: -126.0, 9: -129.0, 10: -132.0, 11: -134.5, 12: -137.0}
 
 
-def sensitivity_dbm(sf: np.ndarray, bw_hz: int) -> np.ndarray:
+def sensitivity_dbm(sf: np.ndarray | int, bw_hz: int) -> np.ndarray:
     table = np.array([np.nan] * 7 + [SENSITIVITY_125K_DBM[s] for s in range(7, 13)])
     return table[np.asarray(sf)] + 10 * math.log10(bw_hz / 125_000)
 

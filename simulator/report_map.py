@@ -76,7 +76,7 @@ def draw_map(result: ScenarioResult, path: Path) -> None:
     if false_nodes:
         idx = [index[n] for n in false_nodes]
         ax.scatter(result.x_m[idx], result.y_m[idx], s=36, marker="x", c="tab:blue", label="false alert", zorder=5)
-    faulty = {}
+    faulty: dict[str, list[int]] = {}
     for node, kind in result.fault_kinds.items():
         faulty.setdefault(kind, []).append(index[node])
     for kind, idx in sorted(faulty.items()):

@@ -7,6 +7,7 @@ fires (most in the afternoon), unless "ignition_hours" gives [first, last].
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -30,7 +31,7 @@ class ClimateError(ValueError):
 
 class Climatology:
     def __init__(self, ranges: dict | None = None) -> None:
-        self.ranges = dict(DEFAULT)
+        self.ranges: dict[str, Any] = dict(DEFAULT)  # [low, high] lists, None, or the season name
         for key, value in (ranges or {}).items():
             if key == "season":
                 self.ranges[key] = str(value)
