@@ -4,7 +4,10 @@
 # exiting 13 and every other service waiting on it. POSIX sh (the Mosquitto image's busybox).
 #
 # Environment: the secret names to check in CHECK_NAMES (space-separated), each set from .env;
-# AUTH_DIR (default /mosquitto/auth); ALERT_WEBHOOK_URL.
+# AUTH_DIR (default /mosquitto/auth); ALERT_WEBHOOK_URL (checked unless CHECK_WEBHOOK=0);
+# CHECK_LOGINS: broker logins that must be in the passwd file (the lorawan profile's check, whose
+# secrets compose cannot require without breaking every `up` that does not use the profile);
+# LOGINS_HINT: the command that adds them.
 set -u
 auth_dir=${AUTH_DIR:-/mosquitto/auth}
 problems=0
@@ -20,6 +23,12 @@ for file in passwd acl; do
     fi
 done
 
+for login in ${CHECK_LOGINS:-}; do
+    if [ -s "$auth_dir/passwd" ] && ! grep -q "^$login:" "$auth_dir/passwd"; then
+        fail "no broker login $login: run '${LOGINS_HINT:-python3 deploy/mosquitto/credentials.py init --env-file .env}'"
+    fi
+done
+
 for name in ${CHECK_NAMES:-}; do
     eval "value=\${$name:-}"
     case "$value" in
@@ -31,7 +40,7 @@ for name in ${CHECK_NAMES:-}; do
     fi
 done
 
-case "${ALERT_WEBHOOK_URL:-}" in
+[ "${CHECK_WEBHOOK:-1}" = 0 ] || case "${ALERT_WEBHOOK_URL:-}" in
     "") fail "GRAFANA_ALERT_WEBHOOK_URL is empty: set the webhook Grafana posts fire alerts to in .env" ;;
     *example.invalid*) fail "GRAFANA_ALERT_WEBHOOK_URL is still the placeholder: set your pager/chat webhook in .env" ;;
     http://*|https://*) ;;

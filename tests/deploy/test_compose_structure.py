@@ -19,10 +19,11 @@ COMPOSE = yaml.safe_load(COMPOSE_TEXT)
 SERVICES = COMPOSE["services"]
 # Services with nothing to probe: one-shot steps (their exit code is the check) and the demo
 # simulator, whose output is the data the dashboards show.
-ONE_SHOT = {"preflight", "influxdb-init"}
+ONE_SHOT = {"preflight", "influxdb-init", "lorawan-preflight"}
 NO_HEALTHCHECK = {"simulator"} | ONE_SHOT
 # The LoRaWAN profile (deploy/chirpstack); ChirpStack's images ship no shell or HTTP client to probe with.
-LORAWAN_SERVICES = {"chirpstack", "chirpstack-gateway-bridge", "chirpstack-postgres", "chirpstack-redis"}
+LORAWAN_SERVICES = {"chirpstack", "chirpstack-gateway-bridge", "chirpstack-postgres", "chirpstack-redis",
+                    "lorawan-preflight"}
 NO_HEALTHCHECK |= {"chirpstack", "chirpstack-gateway-bridge"}
 # ${NAME}, ${NAME:-default}, ${NAME:?error}; $$ is a literal dollar.
 VAR_REF = re.compile(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}")
@@ -244,6 +245,92 @@ def test_preflight_checks_every_secret_compose_passes_it() -> None:
     checked = set(env["CHECK_NAMES"].split())
     secrets = {k for k in env if SECRET_NAME.search(k)}
     assert checked == secrets and "MQTT_GATEWAY_PASSWORD" in checked
+
+
+def test_lorawan_preflight_checks_every_secret_the_profile_uses() -> None:
+    env = SERVICES["lorawan-preflight"]["environment"]
+    checked = set(env["CHECK_NAMES"].split())
+    used = {m for name in LORAWAN_SERVICES - {"lorawan-preflight"}
+            for m in re.findall(r"\$\{([A-Z0-9_]+)", str(SERVICES[name].get("environment", {})))
+            if SECRET_NAME.search(m)}
+    assert used and checked == used == {k for k in env if SECRET_NAME.search(k)}
+    assert env["CHECK_WEBHOOK"] == "0"  # the always-on preflight checks the webhook
+    assert set(env["CHECK_LOGINS"].split()) == {"chirpstack", "chirpstack-gateway-bridge"}
+    # nothing in the profile starts before its check
+    for name in LORAWAN_SERVICES - {"lorawan-preflight"}:
+        assert SERVICES[name]["depends_on"]["lorawan-preflight"]["condition"] == "service_completed_successfully"
+
+
+def test_lorawan_preflight_refuses_missing_logins_and_placeholder_secrets(tmp_path: Path) -> None:
+    env = {k: v for k, v in SERVICES["lorawan-preflight"]["environment"].items() if not k.startswith(("MQTT_", "CHIRP"))}
+    secrets = {k: "s3cret-" + k.lower() for k in env["CHECK_NAMES"].split()}
+    auth = tmp_path / "auth"
+    auth.mkdir()
+    (auth / "acl").write_text("user gateway\n")
+    (auth / "passwd").write_text("gateway:$7$x\n")
+
+    def run(extra: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["sh", str(PREFLIGHT)], env={"PATH": "/usr/bin:/bin", "AUTH_DIR": str(auth), **env,
+                                                           **secrets, **extra},
+                              capture_output=True, text=True, timeout=10, check=False)
+    no_logins = run({})
+    assert no_logins.returncode == 1
+    assert "no broker login chirpstack: run 'python3 deploy/mosquitto/credentials.py init --lorawan" in no_logins.stderr
+    assert "webhook" not in no_logins.stderr.lower()  # not this step's business (no ALERT_WEBHOOK_URL given)
+    (auth / "passwd").write_text("gateway:$7$x\nchirpstack:$7$y\nchirpstack-gateway-bridge:$7$z\n")
+    assert run({}).returncode == 0
+    # what an .env without LoRaWAN settings gives the profile: empty secrets, each named
+    empty = run({k: "" for k in secrets})
+    assert empty.returncode == 1 and all(f"{k} is empty" in empty.stderr for k in secrets)
+    placeholder = run({"CHIRPSTACK_API_SECRET": "change-me"})
+    assert placeholder.returncode == 1 and "CHIRPSTACK_API_SECRET is still the change-me placeholder" in placeholder.stderr
+
+
+def interpolate(node: object, env: dict[str, str]) -> object:
+    """Compose's interpolation (${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?err}, ${VAR?err}, $$) of
+    every string in the parsed file, as `docker compose` does whatever profiles are chosen."""
+    def one(m: re.Match[str]) -> str:
+        name, op, arg = m.group(1), m.group(2) or "", m.group(3) or ""
+        value = env.get(name)
+        unset = value is None or (op.startswith(":") and value == "")
+        if op.endswith("?") and unset:
+            raise ValueError(f"required variable {name} is missing a value: {arg}")
+        if op.endswith("-") and unset:
+            return arg
+        return value or ""
+    if isinstance(node, dict):
+        return {k: interpolate(v, env) for k, v in node.items()}
+    if isinstance(node, list):
+        return [interpolate(v, env) for v in node]
+    return VAR_REF.sub(one, node).replace("$$", "$") if isinstance(node, str) else node
+
+
+def _dotenv(text: str) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in text.splitlines() if line and not line.startswith("#") and "=" in line)
+
+
+def test_an_env_without_lorawan_or_demo_settings_interpolates() -> None:
+    """A site that never uses `--profile lorawan` or `--profile demo` leaves those settings out of .env."""
+    active, _ = env_example()
+    lorawan_only = {"MQTT_CHIRPSTACK_PASSWORD", "MQTT_GATEWAY_BRIDGE_PASSWORD", "CHIRPSTACK_POSTGRES_PASSWORD",
+                    "CHIRPSTACK_API_SECRET", "MQTT_SIMULATOR_PASSWORD"}
+    env = {k: ("x" * 16 if v == "change-me" else v) for k, v in active.items() if k not in lorawan_only}
+    compose = interpolate(COMPOSE, env)
+    assert isinstance(compose, dict)
+    assert compose["services"]["chirpstack"]["environment"]["CHIRPSTACK_API_SECRET"] == ""
+    # ...and leaving out an always-needed secret still stops compose, with its message.
+    with pytest.raises(ValueError, match="set INFLUX_ADMIN_PASSWORD in .env"):
+        interpolate(COMPOSE, {k: v for k, v in env.items() if k != "INFLUX_ADMIN_PASSWORD"})
+
+
+def test_env_example_interpolates_and_every_profile_variable_is_optional() -> None:
+    compose = interpolate(COMPOSE, _dotenv((ROOT / ".env.example").read_text()))
+    assert isinstance(compose, dict) and set(compose["services"]) == set(SERVICES)
+    assert compose["services"]["lorawan-preflight"]["environment"]["CHIRPSTACK_API_SECRET"] == "change-me"
+    always = {var for svc in SERVICES.values() if "profiles" not in svc for var, _, _ in VAR_REF.findall(str(svc))}
+    for name, svc in SERVICES.items():
+        for var, op, _ in VAR_REF.findall(str(svc)) if "profiles" in svc else ():
+            assert var in always or not op.endswith("?"), f"{name}: ${{{var}}} is required even without its profile"
 
 
 def _emberwatch_commands(service: dict) -> list[str]:
