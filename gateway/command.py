@@ -8,6 +8,8 @@ import os
 import signal
 import sys
 
+from gateway.battery_percent import BatteryConfigError, BatteryPercentProcessor
+from gateway.battery_percent import settings_from_env as battery_settings
 from gateway.config import ConfigError, GatewayConfig
 from gateway.fire_weather import FireWeatherConfigError, FireWeatherProcessor
 from gateway.fire_weather import settings_from_env as fire_weather_settings
@@ -62,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         config = config_from(args, dict(os.environ))
         fire_weather = fire_weather_settings(dict(os.environ))
-    except (ConfigError, FireWeatherConfigError) as exc:
+        battery = battery_settings(dict(os.environ))
+    except (ConfigError, FireWeatherConfigError, BatteryConfigError) as exc:
         print(exc, file=sys.stderr)
         return 2
     import threading
@@ -92,7 +95,8 @@ def run(args: argparse.Namespace) -> int:
                 return 1
             backoff_s = min(backoff_s * 2, 30.0)
     service = GatewayService(config, sink, stopping=stopping,
-                             processors=[*processors, FireWeatherProcessor(fire_weather)])
+                             processors=[BatteryPercentProcessor(battery), *processors,
+                                         FireWeatherProcessor(fire_weather)])
     try:
         service.run()
     except SinkUnavailable:
