@@ -11,7 +11,7 @@ import sys
 from gateway.battery_percent import BatteryConfigError, BatteryPercentProcessor
 from gateway.battery_percent import settings_from_env as battery_settings
 from gateway.config import ConfigError, GatewayConfig
-from gateway.fire_weather import FireWeatherConfigError, FireWeatherProcessor
+from gateway.fire_weather import FireWeatherConfigError
 from gateway.fire_weather import settings_from_env as fire_weather_settings
 
 HELP = "Run the gateway: MQTT alerts and heartbeats -> InfluxDB (configured from EMBERWATCH_* env vars)"
@@ -70,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     import threading
 
+    from gateway.fire_weather_store import open_fire_weather_processor
     from gateway.incidents.processor import gateway_processors
     from gateway.receiver_process import ReceiverDied
     from gateway.service import GatewayService, open_sink
@@ -84,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
     while True:
         try:
             processors = gateway_processors(config)  # resumed from the store, so it waits for it too
+            fire_weather_processor = open_fire_weather_processor(config, fire_weather)  # likewise
             sink = open_sink(config.store)
             break
         except ConfigError as exc:
@@ -96,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
             backoff_s = min(backoff_s * 2, 30.0)
     service = GatewayService(config, sink, stopping=stopping,
                              processors=[BatteryPercentProcessor(battery), *processors,
-                                         FireWeatherProcessor(fire_weather)])
+                                         fire_weather_processor])
     try:
         service.run()
     except SinkUnavailable:

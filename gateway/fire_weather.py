@@ -12,9 +12,10 @@ relative humidity, 10-m wind and the 24-hour rain, carried forward through three
 
 A day is rated once its window has closed (plus a grace period for late messages); a day still
 missing the station's wind or any temperature waits for a replay to bring them, up to two days, and
-is then skipped: the site gets no rating that day and keeps its codes. The codes start from the
-standard start-up values (FFMC 85, DMC 6, DC 15) and live in memory: after a gateway restart a site
-starts over from them. The equations come from the `wildfire-fwi` package, which reproduces the
+is then skipped: the site gets no rating that day and keeps its codes. A site with no rating yet
+starts from the standard start-up values (FFMC 85, DMC 6, DC 15); after a restart the gateway
+resumes each site from its newest stored rating (gateway/fire_weather_store.py). The equations
+come from the `wildfire-fwi` package, which reproduces the
 Van Wagner & Pickett (1985) reference values.
 """
 
@@ -116,6 +117,17 @@ class FireWeatherProcessor:
     def __init__(self, settings: FireWeatherSettings | None = None) -> None:
         self.settings = settings or FireWeatherSettings()
         self.sites: dict[str, _Site] = {}
+
+    def resume(self, site: str, ffmc: float, dmc: float, dc: float, rated_noon_ms: int) -> None:
+        """Carry on from a stored rating: its codes are yesterday's for the next day rated, and
+        days up to the rated one are not rated again (a replay of their messages changes nothing)."""
+        state = self.sites.setdefault(site, _Site())
+        day = self._local_day_and_hour(rated_noon_ms)[0]
+        if state.rated_day is None or day >= state.rated_day:
+            state.codes = FireWeatherCodes(ffmc, dmc, dc)
+            state.rated_day = day
+            for stale in [d for d in state.days if d <= day]:
+                del state.days[stale]
 
     def _local_day_and_hour(self, t_ms: int) -> tuple[int, float]:
         local_ms = t_ms + int(self.settings.utc_offset_h * HOUR_MS)
