@@ -176,6 +176,8 @@ def main() -> int:
     parser.add_argument("--data-dir", type=Path, metavar="DIR",
                         help="keep InfluxDB's files here and reuse them when DIR/filled.json exists "
                              "(its 'now' is then the fill time) instead of a throwaway folder")
+    parser.add_argument("--panel", metavar="TEXT", default="",
+                        help="time only the queries whose 'panel (query)' title contains TEXT, e.g. 'Node map'")
     parser.add_argument("--serve", action="store_true", help="after the table, keep InfluxDB up until Enter")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -201,7 +203,7 @@ def main() -> int:
                   f"{platform.processor() or platform.machine()}, {time.strftime('%Y-%m-%d')}\n")
             # The first run of a query after InfluxDB starts also loads its shards' series index ("cold");
             # Grafana refreshes a dashboard every minute, so it mostly meets the warm figures.
-            cases = panel_cases(now_ms)
+            cases = [c for c in panel_cases(now_ms) if args.panel in c[1]]
             cold = [run_query(server.port, q)[0] for _, _, q in cases]
             print("| dashboard | panel (query) | cold s | median s | max s | rows | series | bytes |")
             print("|---|---|---:|---:|---:|---:|---:|---:|")

@@ -44,10 +44,14 @@ Q_ALERT_HISTORY = ('SELECT "seq", "score", "threshold", "temp_c", "rh_pct", "gas
 # Positions from the per-node daily rollup: 30 points per node instead of 720 raw heartbeats.
 # Position only: an extra field costs about as much again at 10,000 series (1.09 s -> 0.57 s median
 # without battery_mv, bench data, load 13); battery is on the fleet board.
-Q_MAP_POSITION = (f'SELECT last("lat") AS "lat", "lon" FROM {NODE_1D} '
-                  f'WHERE {NODE_FILTER} AND time > now() - 30d GROUP BY "site", "node"')
 # node_state is written only on changes, so the last one may predate the time range: no time filter.
 Q_LAST_STATE = f'SELECT last("online") AS "online", "state", "reason" FROM "node_state" WHERE {NODE_FILTER} GROUP BY "site", "node"'
+# The node map's two one-row-per-node queries, each flattened into one series with site and node as
+# columns: InfluxDB still reads 10,000 series but encodes one (bench at 10,000 nodes: about half the
+# time, a third of the bytes, docs/benchmarks.md).
+Q_MAP_POSITION = ('SELECT "lat", "lon", "site", "node" FROM (SELECT last("lat") AS "lat", "lon" FROM '
+                  f'{NODE_1D} WHERE {NODE_FILTER} AND time > now() - 30d GROUP BY "site", "node")')
+Q_MAP_STATE = f'SELECT "online", "state", "reason", "site", "node" FROM ({Q_LAST_STATE})'
 Q_OFFLINE_NODES = f'SELECT "online", "state", "reason" FROM ({Q_LAST_STATE}) WHERE "online" = 0 GROUP BY "site", "node"'
 Q_MAP_ALERTS = f'SELECT count("score") AS "alerts" FROM "alert" WHERE {NODE_FILTER} AND $timeFilter GROUP BY "site", "node"'
 Q_NODES_ONLINE = ('SELECT count("online") AS "nodes" FROM (SELECT last("online") AS "online" FROM "node_state" '
@@ -186,7 +190,7 @@ def alerts_dashboard() -> dict:
         "geomap", "Node map", "Every node at the position its heartbeats carry (last 30 days). Colour: last "
         "connection state from node_state (green online, red offline). Marker size: fire "
         "alerts in the time range. Hover for the alert count.", (12, 0, 12, 14),
-        [target("A", Q_MAP_POSITION), target("B", Q_LAST_STATE), target("C", Q_MAP_ALERTS)],
+        [target("A", Q_MAP_POSITION), target("B", Q_MAP_STATE), target("C", Q_MAP_ALERTS)],
         # One row per node: drop the per-query time columns, then join the three tables on site + node.
         transformations=[{"id": "organize", "options": {"excludeByName": {"Time": True}}},
                          {"id": "merge", "options": {}}],
