@@ -30,7 +30,7 @@ class IncidentSettings:
     persist_alerts: int = 3  # one node alone confirms after this many alerts ...
     persist_ms: int = 15 * 60_000  # ... spread over at least this long
     earliness_half_life_ms: int = 10 * 60_000  # the first nodes to smell smoke weigh most in the location
-    upwind_shift: float = 0.75  # with wind, move the estimate this many node spacings upwind
+    upwind_shift: float = 1.25  # with wind, move the estimate this many node spacings upwind
     agree_window_ms: int = 10 * 60_000  # two nodes agree when their evidence is this close in time
     weather_max_age_ms: int = 3_600_000
     min_wind_ms: float = 1.0  # below: no usable direction
