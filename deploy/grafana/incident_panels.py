@@ -32,7 +32,7 @@ Q_OPEN_COUNT = (f'SELECT count("open") AS "incidents" FROM (SELECT last("open") 
 Q_PAGING_COUNT = (f'SELECT count("alerting") AS "incidents" FROM (SELECT last("alerting") AS "alerting" '
                   f'FROM "incident" WHERE {SITE_FILTER} AND {OPEN_WINDOW} GROUP BY "site", "incident") '
                   'WHERE "alerting" = 1')
-# The alert rule (provisioning/alerting/incidents.yaml): one alert instance per incident, firing
+# The alert rule (provisioning/alerting/emberwatch.yaml): one alert instance per incident, firing
 # while it is confirmed, open and unacknowledged. Grafana passes the rule's 30-day range as $timeFilter.
 Q_ALERT_RULE = ('SELECT last("alerting") AS "alerting" FROM "incident" WHERE $timeFilter '
                 'GROUP BY "site", "incident"')

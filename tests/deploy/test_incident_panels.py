@@ -182,7 +182,7 @@ def test_open_and_paging_counts(selection: str, filled: Filled, influx_server: s
 
 def test_alert_rule_fires_once_per_confirmed_unacknowledged_incident(filled: Filled,
                                                                      influx_server: servers.ManagedServer) -> None:
-    doc = yaml.safe_load((ROOT / "deploy/grafana/provisioning/alerting/incidents.yaml").read_text())
+    doc = yaml.safe_load((ROOT / "deploy/grafana/provisioning/alerting/emberwatch.yaml").read_text())
     (rule,) = doc["groups"][0]["rules"]
     (query_a,) = [d for d in rule["data"] if d["refId"] == "A"]
     lookback_ms = query_a["relativeTimeRange"]["from"] * 1000

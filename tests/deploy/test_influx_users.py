@@ -1,7 +1,7 @@
-"""The compose InfluxDB users (admin, write-only gateway, read-only Grafana) on a real auth-enabled InfluxDB.
+"""The compose InfluxDB users (admin, gateway on its own database, read-only Grafana) on a real auth-enabled InfluxDB.
 
-The influxdb:1.8 image creates them from INFLUXDB_ADMIN_USER / INFLUXDB_WRITE_USER /
-INFLUXDB_READ_USER with CREATE USER + GRANT WRITE / GRANT READ; this does the same on
+The influxdb 1.x image creates them from INFLUXDB_ADMIN_USER / INFLUXDB_USER /
+INFLUXDB_READ_USER with CREATE USER + GRANT ALL ON <db> / GRANT READ; this does the same on
 Debian's 1.6.7 with `auth-enabled = true` and checks each user can do its job and no more.
 """
 
@@ -60,7 +60,7 @@ def auth_influx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     setup = [(None, f"CREATE USER admin WITH PASSWORD '{USERS['admin']}' WITH ALL PRIVILEGES"),
              ("admin", f"CREATE DATABASE {DB}"),
              ("admin", f"CREATE USER emberwatch_gateway WITH PASSWORD '{USERS['emberwatch_gateway']}'"),
-             ("admin", f"GRANT WRITE ON {DB} TO emberwatch_gateway"),
+             ("admin", f"GRANT ALL ON {DB} TO emberwatch_gateway"),
              ("admin", f"CREATE USER emberwatch_grafana WITH PASSWORD '{USERS['emberwatch_grafana']}'"),
              ("admin", f"GRANT READ ON {DB} TO emberwatch_grafana")]
     for user, statement in setup:
@@ -100,7 +100,9 @@ def test_each_user_can_do_its_job_and_no_more(auth_influx: int) -> None:
     assert call(auth_influx, "/write", write, "emberwatch_grafana", line(now_ms)) == 403
     assert call(auth_influx, "/write", write, "emberwatch_gateway", line(now_ms)) == 204
     assert call(auth_influx, "/query", select, None) == 401
-    assert call(auth_influx, "/query", select, "emberwatch_gateway") == 403
+    # The gateway reads its own database back at start (open incidents, fire-weather codes), nothing else.
+    assert call(auth_influx, "/query", select, "emberwatch_gateway") == 200
+    assert call(auth_influx, "/query", {"db": "_internal", "q": "SHOW MEASUREMENTS"}, "emberwatch_gateway") == 403
     assert call(auth_influx, "/query", select, "emberwatch_grafana") == 200
     assert call(auth_influx, "/query", {"q": "CREATE DATABASE other"}, "emberwatch_gateway", b"") == 403
 
