@@ -15,7 +15,7 @@ import urllib.parse
 import urllib.request
 
 from edge_node.core.schema import is_valid_id
-from gateway.config import ConfigError, StoreSettings, store_from_env
+from gateway.config import ConfigError, StoreSettings, store_from_flags
 
 HELP = "Show alert history (e.g. --since 24h --site ridge) from InfluxDB or the embedded SQLite store"
 
@@ -127,17 +127,8 @@ def _cell(value: object, is_float: bool) -> str:
 
 
 def run(args: argparse.Namespace, now_s: float | None = None) -> int:
-    env = dict(os.environ)
-    for flag, name in (("influx_url", "EMBERWATCH_INFLUX_URL"), ("influx_db", "EMBERWATCH_INFLUX_DB"),
-                       ("sqlite", "EMBERWATCH_SQLITE_PATH")):
-        if getattr(args, flag, None):
-            env[name] = getattr(args, flag)
-            if flag == "sqlite":
-                env.pop("EMBERWATCH_INFLUX_URL", None)
-            elif flag == "influx_url":
-                env.pop("EMBERWATCH_SQLITE_PATH", None)
     try:
-        store = store_from_env(env)
+        store = store_from_flags(args.influx_url, args.influx_db, args.sqlite)
     except ConfigError as exc:
         print("emberwatch alerts: no alert store to read (give --influx-url or --sqlite):\n  - "
               + "\n  - ".join(exc.problems), file=sys.stderr)

@@ -211,6 +211,25 @@ def store_from_env(environ: Mapping[str, str] = os.environ) -> StoreSettings:
     return store
 
 
+def store_from_flags(influx_url: str | None, influx_db: str | None, sqlite: str | None,
+                     environ: Mapping[str, str] = os.environ) -> StoreSettings:
+    """The store a reading command's --influx-url/--influx-db/--sqlite name, over the environment.
+
+    A flag naming one kind of store drops the environment's other kind, so `--sqlite demo.sqlite`
+    works on a shell that also exports EMBERWATCH_INFLUX_URL.
+    """
+    env = dict(environ)
+    if influx_db:
+        env["EMBERWATCH_INFLUX_DB"] = influx_db
+    if influx_url:
+        env["EMBERWATCH_INFLUX_URL"] = influx_url
+        env.pop("EMBERWATCH_SQLITE_PATH", None)
+    if sqlite:
+        env["EMBERWATCH_SQLITE_PATH"] = sqlite
+        env.pop("EMBERWATCH_INFLUX_URL", None)
+    return store_from_env(env)
+
+
 def _store_from_env(env: Mapping[str, str], problems: list[str]) -> StoreSettings | None:
     influx_url = env.get("EMBERWATCH_INFLUX_URL")
     sqlite_path = env.get("EMBERWATCH_SQLITE_PATH")

@@ -11,16 +11,13 @@ is not resumed: after a month without one the standard start-up values are the b
 from __future__ import annotations
 
 import logging
-import os
-import sqlite3
 import time
-from pathlib import Path
 
 from gateway.config import GatewayConfig, StoreSettings
 from gateway.fire_weather import FireWeatherProcessor, FireWeatherSettings
 from gateway.incidents.store import InfluxIncidentStore, StoreNotReadable
-from gateway.sink import SinkUnavailable
-from gateway.spool import SEGMENT_GLOB, decode_record
+from gateway.spool import spooled_events
+from gateway.sqlite_sink import read_rows
 
 log = logging.getLogger("emberwatch.gateway.fire_weather")
 
@@ -44,39 +41,13 @@ def _sqlite_ratings(path: str, since_ms: int) -> list[dict]:
     sql = ("SELECT f.site, f.t_ms AS time, f.ffmc, f.dmc, f.dc FROM fire_weather f JOIN "
            "(SELECT site, MAX(t_ms) AS t_ms FROM fire_weather WHERE t_ms >= ? GROUP BY site) newest "
            "ON f.site = newest.site AND f.t_ms = newest.t_ms")
-    try:
-        db = sqlite3.connect(path, timeout=10)
-        try:
-            cur = db.execute(sql, (since_ms,))
-            names = [d[0] for d in cur.description]
-            return [dict(zip(names, row)) for row in cur.fetchall()]
-        finally:
-            db.close()
-    except sqlite3.OperationalError as exc:
-        if "no such table" in str(exc):
-            return []  # a store no rating was ever written to
-        raise SinkUnavailable(f"SQLite store {path}: {exc}") from exc
-    except sqlite3.Error as exc:
-        raise SinkUnavailable(f"SQLite store {path}: {exc}") from exc
+    return read_rows(path, sql, (since_ms,))
 
 
 def spooled_ratings(spool_dir: str | None) -> list[dict]:
     """Ratings made while the store was down, still in the spool: the store does not have them yet."""
-    if not spool_dir or not os.path.isdir(spool_dir):
-        return []
-    rows = []
-    for path in sorted(Path(spool_dir).glob(SEGMENT_GLOB)):
-        try:
-            with open(path, "rb") as fh:
-                for line in fh:
-                    decoded = decode_record(line)
-                    if decoded is None or decoded[0].kind != "fire_weather" or decoded[0].t_ms is None:
-                        continue
-                    e = decoded[0]
-                    rows.append({"site": e.site, "time": e.t_ms, **{k: e.fields.get(k) for k in CODES}})
-        except OSError as exc:
-            log.warning("cannot read spool segment %s for fire weather: %s", path, exc)
-    return rows
+    return [{"site": e.site, "time": e.t_ms, **{k: e.fields.get(k) for k in CODES}}
+            for e in spooled_events(spool_dir, "fire_weather")]
 
 
 def resume(processor: FireWeatherProcessor, rows: list[dict]) -> int:

@@ -46,6 +46,28 @@ def decode_record(line: bytes) -> tuple[Event, int] | None:
     return Event(kind, site, node, seq, t_ms, fields), received_ms
 
 
+def spooled_events(folder: str | None, kind: str) -> list[Event]:
+    """Every event of one kind still waiting in a spool folder, read without touching the spool.
+
+    What a gateway derived while the store was down (incident transitions, fire-weather ratings)
+    is not in the store yet; a restarted gateway must know it too. Unreadable segments are logged
+    and skipped, torn lines ignored: this is a best-effort look, the spool itself stays intact.
+    """
+    if not folder or not os.path.isdir(folder):
+        return []
+    events = []
+    for path in sorted(Path(folder).glob(SEGMENT_GLOB)):
+        try:
+            with open(path, "rb") as fh:
+                for line in fh:
+                    decoded = decode_record(line)
+                    if decoded is not None and decoded[0].kind == kind and decoded[0].t_ms is not None:
+                        events.append(decoded[0])
+        except OSError as exc:
+            log.warning("cannot read spool segment %s for %s: %s", path, kind, exc)
+    return events
+
+
 class Spool:
     def __init__(self, folder: str) -> None:
         self.folder = Path(folder)  # made on the first append

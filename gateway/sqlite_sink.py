@@ -38,6 +38,24 @@ def _create_sql(table: str) -> str:
             f"t_ms INTEGER NOT NULL, {cols}, PRIMARY KEY ({key}))")
 
 
+def read_rows(path: str, sql: str, args: tuple = ()) -> list[dict]:
+    """Rows of one query on a store file as dicts; a table never written to reads as no rows."""
+    try:
+        db = sqlite3.connect(path, timeout=10)
+        try:
+            cur = db.execute(sql, args)
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, row)) for row in cur.fetchall()]
+        finally:
+            db.close()
+    except sqlite3.OperationalError as exc:
+        if "no such table" in str(exc):
+            return []
+        raise SinkUnavailable(f"SQLite store {path}: {exc}") from exc
+    except sqlite3.Error as exc:  # not a database file, locked, corrupt
+        raise SinkUnavailable(f"SQLite store {path}: {exc}") from exc
+
+
 class SqliteSink:
     def __init__(self, path: str) -> None:
         self.path = path

@@ -11,13 +11,12 @@ EMBERWATCH_SQLITE_PATH, or the flags). A running gateway sees the acknowledgemen
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 
 from edge_node.core.schema import is_valid_id
 from gateway.alerts_command import parse_since_s
-from gateway.config import ConfigError, StoreSettings, store_from_env
+from gateway.config import ConfigError, StoreSettings, store_from_flags
 from gateway.incidents.model import ACKNOWLEDGED, CLOSING, LEVEL_CONFIRMED, RESOLVED
 from gateway.incidents.records import incident_from_row, transition_event
 from gateway.incidents.store import StoreNotReadable, open_store
@@ -42,16 +41,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _store_settings(args: argparse.Namespace) -> StoreSettings:
-    env = dict(os.environ)
-    for flag, name in (("influx_url", "EMBERWATCH_INFLUX_URL"), ("influx_db", "EMBERWATCH_INFLUX_DB"),
-                       ("sqlite", "EMBERWATCH_SQLITE_PATH")):
-        if getattr(args, flag, None):
-            env[name] = getattr(args, flag)
-            if flag == "sqlite":
-                env.pop("EMBERWATCH_INFLUX_URL", None)
-            elif flag == "influx_url":
-                env.pop("EMBERWATCH_SQLITE_PATH", None)
-    return store_from_env(env)
+    return store_from_flags(getattr(args, "influx_url", None), getattr(args, "influx_db", None),
+                            getattr(args, "sqlite", None))
 
 
 def status_of(row: dict) -> str:

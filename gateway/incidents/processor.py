@@ -12,7 +12,6 @@ import logging
 import os
 import time
 from collections.abc import Callable, Mapping
-from pathlib import Path
 
 from gateway.config import ConfigError, GatewayConfig
 from gateway.incidents import records
@@ -22,7 +21,7 @@ from gateway.incidents.records import incident_from_row
 from gateway.incidents.registry import RegistryError, load_registry
 from gateway.incidents.settings import IncidentSettings
 from gateway.ingest import Event
-from gateway.spool import SEGMENT_GLOB, decode_record
+from gateway.spool import spooled_events
 
 log = logging.getLogger("emberwatch.gateway.incidents")
 
@@ -72,20 +71,8 @@ def _log(event: Event) -> None:
 def spooled_incident_rows(spool_dir: str | None) -> list[dict]:
     """Incident transitions still waiting in the spool (the store was down when they were made):
     a gateway restarted before the spool drains must know them too, or it would reopen those fires."""
-    if not spool_dir or not os.path.isdir(spool_dir):
-        return []
-    rows = []
-    for path in sorted(Path(spool_dir).glob(SEGMENT_GLOB)):
-        try:
-            with open(path, "rb") as fh:
-                for line in fh:
-                    decoded = decode_record(line)
-                    if decoded is not None and decoded[0].kind == records.KIND and decoded[0].t_ms is not None:
-                        e = decoded[0]
-                        rows.append({**records.sqlite_row(e), "site": e.site, "node": e.node, "time": e.t_ms})
-        except OSError as exc:
-            log.warning("cannot read spool segment %s for incidents: %s", path, exc)
-    return rows
+    return [{**records.sqlite_row(e), "site": e.site, "node": e.node, "time": e.t_ms}
+            for e in spooled_events(spool_dir, records.KIND)]
 
 
 def rebuild(engine: IncidentEngine, store: incident_store.IncidentStore, now_ms: int,

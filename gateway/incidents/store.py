@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import json
-import sqlite3
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -19,6 +18,7 @@ from typing import Protocol
 from gateway.config import StoreSettings
 from gateway.incidents.model import ACKNOWLEDGED, RESOLVED
 from gateway.sink import SinkUnavailable
+from gateway.sqlite_sink import read_rows
 
 DAY_MS = 86_400_000
 INCIDENT_LOOKBACK_MS = 30 * DAY_MS  # an open incident's newest transition is at most this old
@@ -128,20 +128,7 @@ class SqliteIncidentStore:
         self.path = path
 
     def _rows(self, sql: str, args: tuple = ()) -> list[dict]:
-        try:
-            db = sqlite3.connect(self.path, timeout=10)
-            try:
-                cur = db.execute(sql, args)
-                names = [d[0] for d in cur.description]
-                return [dict(zip(names, row)) for row in cur.fetchall()]
-            finally:
-                db.close()
-        except sqlite3.OperationalError as exc:
-            if "no such table" in str(exc):
-                return []
-            raise SinkUnavailable(f"SQLite store {self.path}: {exc}") from exc
-        except sqlite3.Error as exc:
-            raise SinkUnavailable(f"SQLite store {self.path}: {exc}") from exc
+        return read_rows(self.path, sql, args)
 
     def _timed(self, sql: str, args: tuple = ()) -> list[dict]:
         return [{**r, "time": r["t_ms"]} for r in self._rows(sql, args)]
