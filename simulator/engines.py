@@ -89,7 +89,7 @@ class FleetEngine:
         evidence = np.where(wet_air(feats), 0, scores)
         self.detector.threshold = self.calibration.update(evidence, dt_s, self.detector.anomalous, active)
         self.thresholds = self.detector.threshold
-        levels = self.detector.update(evidence, t_ms, active, fire_persist_s(feats, faults))
+        levels = self.detector.update(evidence, t_ms, active, fire_persist_s(feats, faults), feats[4])
         return levels, scores
 
 

@@ -12,6 +12,9 @@ from edge_node.core.calibration import HIGH_MUL, LEARN_S, LOW_DIV, MARGIN, QUANT
 from edge_node.core.detector import (
     FIRE_PERSIST_S,
     GAS_ALONE_PERSIST_S,
+    GAS_HOLDING_DEN,
+    GAS_HOLDING_NUM,
+    GAS_HOLDING_PERSIST_S,
     HEAT_ALONE_PERSIST_S,
     STRONGER_FACTOR,
     gas_evidence,
@@ -244,12 +247,18 @@ class FleetDetector:
         self.since_ms = np.full(n, -1, dtype=np.int64)
         self.last_level = np.zeros(n, dtype=np.int64)
         self.last_score = np.zeros(n, dtype=np.int64)
+        self.peak_gas_q8 = np.zeros(n, dtype=np.int64)
 
-    def update(self, score: np.ndarray, t_ms: np.ndarray, active: np.ndarray, signature_s: np.ndarray) -> np.ndarray:
+    def update(self, score: np.ndarray, t_ms: np.ndarray, active: np.ndarray, signature_s: np.ndarray,
+               gas_q8: np.ndarray) -> np.ndarray:
         over = (score > self.threshold).astype(np.int64)
         window = ((self.window << 1) | over) & self.mask
         anomalous = _popcount(window, self.n_bits) >= self.k
+        gas_q8 = np.asarray(gas_q8, dtype=np.int64)
+        peak = np.where(anomalous, np.where(self.since_ms < 0, gas_q8, np.maximum(self.peak_gas_q8, gas_q8)), 0)
         since = np.where(anomalous, np.where(self.since_ms < 0, t_ms, self.since_ms), -1)
+        holding = (signature_s == GAS_ALONE_PERSIST_S) & (GAS_HOLDING_DEN * gas_q8 >= GAS_HOLDING_NUM * peak)
+        signature_s = np.where(holding, GAS_HOLDING_PERSIST_S, signature_s)
         fire = (signature_s >= 0) & (t_ms - since >= signature_s * 1000)
         level = np.where(anomalous, np.where(fire, LEVEL_FIRE, LEVEL_SUSPECT), 0)
         muted = ((self.last_alert_ms >= 0) & (t_ms - self.last_alert_ms < self.cooldown_ms)
@@ -258,6 +267,7 @@ class FleetDetector:
         self.window = np.where(active, window, self.window)
         self.anomalous = np.where(active, anomalous, self.anomalous)
         self.since_ms = np.where(active, since, self.since_ms)
+        self.peak_gas_q8 = np.where(active, peak, self.peak_gas_q8)
         self.last_alert_ms = np.where(alert, t_ms, self.last_alert_ms)
         self.last_level = np.where(alert, level, self.last_level)
         self.last_score = np.where(alert, score, self.last_score)

@@ -21,6 +21,12 @@ WET_AIR_RH_LEVEL_CP = 2500
 
 FIRE_PERSIST_S = 180      # an anomaly must have lasted this long to be called fire
 GAS_ALONE_PERSIST_S = 900  # smoke without heat (a far fire) must last longer than any passing exhaust
+# ... unless it is still holding: a fire's smoke keeps coming (and grows as the fire does), while a
+# puff (perfume, a lighter, an exhaust) peaks and decays. Gas alone that has lasted this long and is
+# still at least GAS_HOLDING_NUM/GAS_HOLDING_DEN of the anomaly's peak gas index counts as fire.
+GAS_HOLDING_PERSIST_S = 360
+GAS_HOLDING_NUM = 2
+GAS_HOLDING_DEN = 3
 HEAT_ALONE_PERSIST_S = 600  # heat alone counts only when the gas channel cannot speak (faulty)
 GAS_EVIDENCE_Q8 = 64       # gas index 1/4 doubling over the node's baseline (resistance -16 %)
 HEAT_EVIDENCE_CC = 150     # 1.5 degC over the node's baseline ...
@@ -66,12 +72,15 @@ class Detector:
         self.since_ms = -1      # when the current anomaly began (-1: none going on)
         self.last_level = 0     # level and score of the last alert sent
         self.last_score = 0
+        self.peak_gas_q8 = 0    # the highest gas index of the current anomaly
 
-    def update(self, score: int, t_ms: int, signature_s: int = -1) -> int:
+    def update(self, score: int, t_ms: int, signature_s: int = -1, gas_q8: int = 0) -> int:
         """Feed one score at event time t_ms; return the level of the alert this sample raises (0: none).
 
         signature_s: how long the anomaly must have lasted for this sample's channel evidence
         to count as fire (see fire_persist_s); -1: this sample shows no fire signature.
+        gas_q8: this sample's gas index feature; gas alone that still holds near the anomaly's
+        peak is fire after GAS_HOLDING_PERSIST_S instead of GAS_ALONE_PERSIST_S.
         """
         over = 1 if score > self.threshold else 0
         self.window = ((self.window << 1) | over) & ((1 << self.n) - 1)
@@ -83,9 +92,16 @@ class Detector:
         self.anomalous = hits >= self.k
         if not self.anomalous:
             self.since_ms = -1
+            self.peak_gas_q8 = 0
             return 0
         if self.since_ms < 0:
             self.since_ms = t_ms
+            self.peak_gas_q8 = gas_q8
+        elif gas_q8 > self.peak_gas_q8:
+            self.peak_gas_q8 = gas_q8
+        if (signature_s == GAS_ALONE_PERSIST_S
+                and GAS_HOLDING_DEN * gas_q8 >= GAS_HOLDING_NUM * self.peak_gas_q8):
+            signature_s = GAS_HOLDING_PERSIST_S
         level = LEVEL_SUSPECT
         if signature_s >= 0 and t_ms - self.since_ms >= signature_s * 1000:
             level = LEVEL_FIRE
@@ -99,14 +115,16 @@ class Detector:
 
     def to_list(self) -> list:
         return [self.window, self.last_alert_ms, 1 if self.anomalous else 0, self.since_ms,
-                self.last_level, self.last_score]
+                self.last_level, self.last_score, self.peak_gas_q8]
 
     def restore(self, values) -> None:
-        if len(values) in (3, 6):
+        if len(values) in (3, 6, 7):
             self.window, self.last_alert_ms = values[0], values[1]
             self.anomalous = bool(values[2])
-        if len(values) == 6:
+        if len(values) in (6, 7):
             self.since_ms, self.last_level, self.last_score = values[3], values[4], values[5]
+        if len(values) == 7:
+            self.peak_gas_q8 = values[6]
 
 
 def fire_persist_s(features, faults: int) -> int:

@@ -40,7 +40,7 @@ class NodePipeline:
         score = self.scorer.score(feats)
         evidence = 0 if wet_air(feats) else score
         self.detector.threshold = self.calibration.update(evidence, dt_s, self.detector.anomalous)
-        level = self.detector.update(evidence, t_ms, fire_persist_s(feats, faults))
+        level = self.detector.update(evidence, t_ms, fire_persist_s(feats, faults), feats[4])
         return level, score, feats
 
     def threshold(self) -> int:

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from edge_node.core import calibration, schema
-from edge_node.core.detector import FIRE_PERSIST_S, GAS_ALONE_PERSIST_S, Detector, fire_persist_s
+from edge_node.core.detector import (
+    FIRE_PERSIST_S,
+    GAS_ALONE_PERSIST_S,
+    GAS_HOLDING_PERSIST_S,
+    Detector,
+    fire_persist_s,
+)
 from edge_node.core.faults import STUCK_READINGS, SensorFaults
 from edge_node.core.features import GAS_SIGN_RESISTANCE, gas_index_q8
 from edge_node.core.heater import SETTLE_READINGS, HeaterSettle
@@ -30,6 +36,28 @@ def test_fire_level_needs_the_anomaly_to_last() -> None:
     assert levels[:6] == [schema.LEVEL_SUSPECT] * 6 and levels[6:] == [schema.LEVEL_FIRE] * 2
     det.update(0, 9 * 30_000, FIRE_PERSIST_S)                       # the anomaly ends: persistence restarts
     assert det.update(100, 10 * 30_000, FIRE_PERSIST_S) == schema.LEVEL_SUSPECT
+
+
+def _first_fire_s(gas_q8_at) -> int:
+    """Seconds into a gas-alone anomaly (30 s readings) at which the detector first says fire; -1: never."""
+    det = Detector(threshold=10, k=1, n=1, cooldown_s=0)
+    for i in range(GAS_ALONE_PERSIST_S // 30 + 2):
+        if det.update(100, i * 30_000, GAS_ALONE_PERSIST_S, gas_q8_at(i * 30)) == schema.LEVEL_FIRE:
+            return i * 30
+    return -1
+
+
+def test_gas_alone_that_grows_or_holds_is_fire_sooner_than_a_decaying_puff() -> None:
+    assert _first_fire_s(lambda t_s: 80 + t_s // 10) == GAS_HOLDING_PERSIST_S       # a fire's smoke grows
+    assert _first_fire_s(lambda t_s: 300 + (t_s // 30) % 3 * 20) == GAS_HOLDING_PERSIST_S  # or holds, noisily
+    decaying = _first_fire_s(lambda t_s: max(70, 600 - t_s))                          # a puff past its peak
+    assert decaying == GAS_ALONE_PERSIST_S                                           # waits the full time
+    det = Detector(threshold=10, k=1, n=1, cooldown_s=0)
+    for i in range(5):
+        det.update(100, i * 30_000, GAS_ALONE_PERSIST_S, 400 - i)
+    restored = Detector(threshold=10, k=1, n=1, cooldown_s=0)
+    restored.restore(det.to_list())                                  # the peak survives deep sleep
+    assert restored.to_list() == det.to_list() and restored.peak_gas_q8 == 400
 
 
 def test_fire_signature_needs_gas_with_heat_or_long_gas_or_heat_with_a_dead_gas_channel() -> None:

@@ -108,6 +108,9 @@ def test_engines_agree_on_levels_faults_gaps_and_self_calibration():
     ramp = np.clip(np.arange(n_steps) - 300, 0, None)[:, None]
     temp[:, 10:16] += 40 * ramp                # slow fires on six nodes: gas with heat
     gas[:, 10:16] += 25 * ramp
+    gas[:, 16:19] += 25 * ramp                 # far fires on three: smoke without heat, growing
+    puff = np.clip(np.arange(n_steps) - 320, 0, 1)[:, None] * np.clip(3000 - 60 * ramp, 0, None)
+    gas[:, 19:21] += puff                      # a puff that decays: gas alone, falling
     make = _random_autoencoder_pipeline(7, threshold=2500)
     ref, fleet = ReferenceEngine(n_nodes, make), FleetEngine(n_nodes, make)
     t_s, seen = 0, set()
@@ -123,5 +126,7 @@ def test_engines_agree_on_levels_faults_gaps_and_self_calibration():
         assert np.array_equal(ref.faults[act], fleet.faults[act]), f"faults differ at step {step}"
         assert np.array_equal(ref.thresholds, fleet.thresholds), f"thresholds differ at step {step}"
         seen |= set(l_ref.tolist()) | {("fault", f) for f in ref.faults.tolist()}
+        peaks = [p.detector.peak_gas_q8 for p in ref.pipelines]
+        assert np.array_equal(peaks, fleet.detector.peak_gas_q8), f"gas peaks differ at step {step}"
     assert {1, 2, ("fault", 1), ("fault", 4), ("fault", 7)} <= seen, seen
     assert len(set(ref.thresholds.tolist())) > 1  # nodes calibrated themselves differently
