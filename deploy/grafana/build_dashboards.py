@@ -152,6 +152,26 @@ def timeseries(title: str, description: str, grid: tuple[int, int, int, int], qu
     return p
 
 
+def geomap_options(layer: str, color: dict, size: dict, opacity: float, text_field: str) -> dict:
+    """A geomap fitted to one marker layer placed by the `lat`/`lon` columns (node map, incident map)."""
+    return {
+        "view": {"id": "fit", "allLayers": True, "lat": 0, "lon": 0, "zoom": 10},
+        "controls": {"showZoom": True, "mouseWheelZoom": True, "showAttribution": True},
+        "basemap": {"type": "default", "name": "Basemap"},
+        "tooltip": {"mode": "details"},
+        "layers": [{
+            "type": "markers", "name": layer, "tooltip": True,
+            "location": {"mode": "coords", "latitude": "lat", "longitude": "lon"},
+            "config": {"showLegend": True, "style": {
+                "color": color, "size": size,
+                "opacity": opacity, "symbol": {"mode": "fixed", "fixed": "img/icons/marker/circle.svg"},
+                "text": {"mode": "field", "field": text_field, "fixed": ""},
+                "textConfig": {"fontSize": 11, "offsetY": -14, "textAlign": "center", "textBaseline": "bottom"},
+            }},
+        }],
+    }
+
+
 def override(field: str, *properties: tuple[str, object]) -> dict:
     return {"matcher": {"id": "byName", "options": field},
             "properties": [{"id": k, "value": v} for k, v in properties]}
@@ -198,23 +218,8 @@ def alerts_dashboard() -> dict:
             override("online", ("color", {"mode": "thresholds"}),
                      ("thresholds", thresholds(("red", None), ("green", 1))), ("mappings", online_mapping())),
             override("alerts", ("min", 0))]},
-        options={
-            "view": {"id": "fit", "allLayers": True, "lat": 0, "lon": 0, "zoom": 10},
-            "controls": {"showZoom": True, "mouseWheelZoom": True, "showAttribution": True},
-            "basemap": {"type": "default", "name": "Basemap"},
-            "tooltip": {"mode": "details"},
-            "layers": [{
-                "type": "markers", "name": "Nodes", "tooltip": True,
-                "location": {"mode": "coords", "latitude": "lat", "longitude": "lon"},
-                "config": {"showLegend": True, "style": {
-                    "color": {"field": "online", "fixed": "blue"},
-                    "size": {"field": "alerts", "fixed": 8, "min": 8, "max": 24},
-                    "opacity": 0.85, "symbol": {"mode": "fixed", "fixed": "img/icons/marker/circle.svg"},
-                    "text": {"mode": "field", "field": "node", "fixed": ""},
-                    "textConfig": {"fontSize": 11, "offsetY": -14, "textAlign": "center", "textBaseline": "bottom"},
-                }},
-            }],
-        })
+        options=geomap_options("Nodes", {"field": "online", "fixed": "blue"},
+                               {"field": "alerts", "fixed": 8, "min": 8, "max": 24}, 0.85, "node"))
     panels = [
         stat("Fire alerts", "Alerts stored in the time range for the selected sites and nodes.",
              (0, 0, 4, 4), Q_ALERT_COUNT, red_if_any),

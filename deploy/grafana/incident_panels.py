@@ -55,23 +55,8 @@ def incidents_dashboard(b: ModuleType) -> dict:
                      "overrides": [b.override("level", ("mappings", LEVEL_MAPPING)),
                                    b.override("radius_m", ("unit", "lengthm")),
                                    b.override("confidence", ("unit", "percentunit"))]},
-        options={
-            "view": {"id": "fit", "allLayers": True, "lat": 0, "lon": 0, "zoom": 10},
-            "controls": {"showZoom": True, "mouseWheelZoom": True, "showAttribution": True},
-            "basemap": {"type": "default", "name": "Basemap"},
-            "tooltip": {"mode": "details"},
-            "layers": [{
-                "type": "markers", "name": "Open incidents", "tooltip": True,
-                "location": {"mode": "coords", "latitude": "lat", "longitude": "lon"},
-                "config": {"showLegend": True, "style": {
-                    "color": {"field": "level", "fixed": "red"},
-                    "size": {"field": "radius_m", "fixed": 20, "min": 12, "max": 80},
-                    "opacity": 0.35, "symbol": {"mode": "fixed", "fixed": "img/icons/marker/circle.svg"},
-                    "text": {"mode": "field", "field": "incident", "fixed": ""},
-                    "textConfig": {"fontSize": 11, "offsetY": -14, "textAlign": "center", "textBaseline": "bottom"},
-                }},
-            }],
-        })
+        options=b.geomap_options("Open incidents", {"field": "level", "fixed": "red"},
+                                 {"field": "radius_m", "fixed": 20, "min": 12, "max": 80}, 0.35, "incident"))
     panels = [
         b.stat("Open incidents", "Incidents not resolved or merged (suspected and confirmed).", (0, 0, 6, 4),
                Q_OPEN_COUNT, red_if_any),
