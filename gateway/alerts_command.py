@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import base64
 import csv
 import json
 import os
 import re
 import sys
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 
 from edge_node.core.schema import is_valid_id
 from gateway.config import ConfigError, StoreSettings, store_from_flags
+from gateway.influx_query import StoreNotReadable, influxql_rows
+from gateway.sink import SinkUnavailable
 
 HELP = "Show alert history (e.g. --since 24h --site ridge) from InfluxDB or the embedded SQLite store"
 
@@ -70,30 +68,10 @@ def influxql_for(since_ms: int, site: str | None, node: str | None) -> str:
 
 
 def alerts_from_influx(store: StoreSettings, since_ms: int, site: str | None, node: str | None) -> list[dict]:
-    query = {"db": store.database, "q": influxql_for(since_ms, site, node), "epoch": "ms"}
-    request = urllib.request.Request(store.url + "/query?" + urllib.parse.urlencode(query))
-    if store.username:
-        cred = f"{store.username}:{store.password or ''}".encode()
-        request.add_header("Authorization", "Basic " + base64.b64encode(cred).decode())
-    elif store.token:
-        request.add_header("Authorization", "Token " + store.token)
     try:
-        with urllib.request.urlopen(request, timeout=30) as resp:
-            body = json.load(resp)
-    except urllib.error.HTTPError as exc:
-        raise AlertsError(f"InfluxDB answered {exc.code}: {exc.read()[:300].decode(errors='replace')}") from exc
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        raise AlertsError(f"cannot query InfluxDB at {store.url}: {exc}") from exc
-    result = body.get("results", [{}])[0]
-    if "error" in result:
-        if "database not found" in result["error"]:
-            return []
-        raise AlertsError(f"InfluxQL error: {result['error']}")
-    rows = []
-    for series in result.get("series", []):
-        for values in series["values"]:
-            rows.append(dict(zip(series["columns"], values)))
-    return rows
+        return influxql_rows(store, influxql_for(since_ms, site, node))
+    except (SinkUnavailable, StoreNotReadable) as exc:
+        raise AlertsError(str(exc)) from exc
 
 
 def alerts_from_sqlite(path: str, since_ms: int, site: str | None, node: str | None) -> list[dict]:

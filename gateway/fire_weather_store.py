@@ -15,7 +15,7 @@ import time
 
 from gateway.config import GatewayConfig, StoreSettings
 from gateway.fire_weather import FireWeatherProcessor, FireWeatherSettings
-from gateway.incidents.store import InfluxIncidentStore, StoreNotReadable
+from gateway.influx_query import StoreNotReadable, influxql_rows
 from gateway.spool import spooled_events
 from gateway.sqlite_sink import read_rows
 
@@ -33,8 +33,8 @@ def stored_ratings(settings: StoreSettings, since_ms: int) -> list[dict]:
     if settings.kind == "sqlite":
         return _sqlite_ratings(settings.url, since_ms)
     # last() with further fields returns them from the same (newest) point, per site.
-    return InfluxIncidentStore(settings).query(
-        f'SELECT last("ffmc") AS "ffmc", "dmc", "dc" FROM "fire_weather" WHERE time >= {since_ms}ms GROUP BY "site"')
+    return influxql_rows(settings, 'SELECT last("ffmc") AS "ffmc", "dmc", "dc" FROM "fire_weather" '
+                                   f'WHERE time >= {since_ms}ms GROUP BY "site"')
 
 
 def _sqlite_ratings(path: str, since_ms: int) -> list[dict]:

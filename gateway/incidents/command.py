@@ -19,7 +19,8 @@ from gateway.alerts_command import parse_since_s
 from gateway.config import ConfigError, StoreSettings, store_from_flags
 from gateway.incidents.model import ACKNOWLEDGED, CLOSING, LEVEL_CONFIRMED, RESOLVED
 from gateway.incidents.records import incident_from_row, transition_event
-from gateway.incidents.store import StoreNotReadable, open_store
+from gateway.incidents.store import open_store
+from gateway.influx_query import StoreNotReadable
 from gateway.sink import SinkRejected, SinkUnavailable
 
 HELP = "List fire incidents (open and recent), or acknowledge / resolve one: incidents ack ID --by NAME"

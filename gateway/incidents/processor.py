@@ -20,6 +20,7 @@ from gateway.incidents.engine import IncidentEngine
 from gateway.incidents.records import incident_from_row
 from gateway.incidents.registry import RegistryError, load_registry
 from gateway.incidents.settings import IncidentSettings
+from gateway.influx_query import StoreNotReadable
 from gateway.ingest import Event
 from gateway.spool import spooled_events
 
@@ -122,7 +123,7 @@ def open_incident_processor(config: GatewayConfig, environ: Mapping[str, str] = 
     store = incident_store.open_store(config.store)
     try:
         restored = rebuild(engine, store, now_ms, spooled_incident_rows(config.spool_dir))
-    except incident_store.StoreNotReadable as exc:
+    except StoreNotReadable as exc:
         log.error("incidents start empty and operator acknowledgements go unseen: %s", exc)
         return IncidentProcessor(engine)
     log.info("incident engine resumed %d open incident(s) from the store", restored)

@@ -8,26 +8,17 @@ newest heartbeats, and the newest wind. Operator acknowledgements and resolution
 
 from __future__ import annotations
 
-import base64
-import json
-import urllib.error
-import urllib.parse
-import urllib.request
 from typing import Protocol
 
 from gateway.config import StoreSettings
 from gateway.incidents.model import ACKNOWLEDGED, RESOLVED
-from gateway.sink import SinkUnavailable
+from gateway.influx_query import influxql_rows
 from gateway.sqlite_sink import read_rows
 
 DAY_MS = 86_400_000
 INCIDENT_LOOKBACK_MS = 30 * DAY_MS  # an open incident's newest transition is at most this old
 POSITION_LOOKBACK_MS = 7 * DAY_MS
 WEATHER_LOOKBACK_MS = 3_600_000
-
-
-class StoreNotReadable(RuntimeError):
-    """The store refuses reads to these credentials (a write-only login): nothing to rebuild from."""
 
 
 class IncidentStore(Protocol):
@@ -70,35 +61,7 @@ class InfluxIncidentStore:
         self.timeout_s = timeout_s
 
     def query(self, q: str) -> list[dict]:
-        s = self.settings
-        request = urllib.request.Request(s.url.rstrip("/") + "/query?" + urllib.parse.urlencode(
-            {"db": s.database, "q": q, "epoch": "ms"}))
-        if s.username:
-            cred = f"{s.username}:{s.password or ''}".encode()
-            request.add_header("Authorization", "Basic " + base64.b64encode(cred).decode())
-        elif s.token:
-            request.add_header("Authorization", "Token " + s.token)
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout_s) as resp:
-                body = json.load(resp)
-        except urllib.error.HTTPError as exc:
-            if exc.code in (401, 403):
-                raise StoreNotReadable(f"InfluxDB refuses reads to this login ({exc.code}); grant it READ on "
-                                       f"{s.database} so incidents survive a restart") from exc
-            raise SinkUnavailable(f"InfluxDB answered {exc.code} to {q!r}") from exc
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            raise SinkUnavailable(f"cannot query InfluxDB at {s.url}: {exc}") from exc
-        result = (body.get("results") or [{}])[0]
-        if "error" in result:
-            if "database not found" in result["error"]:
-                return []
-            raise SinkUnavailable(f"InfluxQL error for {q!r}: {result['error']}")
-        rows = []
-        for series in result.get("series", []):
-            tags = series.get("tags", {})
-            for values in series["values"]:
-                rows.append({**dict(zip(series["columns"], values)), **tags})
-        return rows
+        return influxql_rows(self.settings, q, self.timeout_s)
 
     def latest_incidents(self, since_ms: int) -> list[dict]:
         # LIMIT applies per series, so this is each incident's newest transition.
