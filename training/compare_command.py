@@ -77,11 +77,12 @@ def render(rows, missing, cases, command: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from training.comparison import compare
-    from training.evaluate_command import load_weights_module
+    from training.replay_command import load_weights_module
+    from training.sensor_table import InputError
 
     try:
         weights = load_weights_module(args.weights_module)
-    except FileNotFoundError as exc:
+    except InputError as exc:
         print(f"emberwatch compare: {exc}", file=sys.stderr)
         return 2
     progress = (lambda msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr, flush=True))

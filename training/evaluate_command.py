@@ -13,7 +13,6 @@ Every bad input is an error naming file, line and column (exit 2).
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -40,17 +39,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rows", type=Path, help="write per-sample output (time, score, level, alert) here")
 
 
-def load_weights_module(path: Path):
-    if not path.is_file():
-        raise FileNotFoundError(f"weights module {path} not found; run `emberwatch train` first")
-    spec = importlib.util.spec_from_file_location("emberwatch_eval_weights", path)
-    if spec is None or spec.loader is None:
-        raise FileNotFoundError(f"{path} is not a Python module")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def methods_for(weights) -> list:
     from edge_node.core.scoring import Int8Autoencoder, RiseRule
     from training.evaluation import Method
@@ -61,22 +49,6 @@ def methods_for(weights) -> list:
     return [Method("int8 autoencoder", int8_scorer(Int8Autoencoder.from_module(weights)),
                    DetectorSettings(weights.THRESHOLD, k, n, cool)),
             Method("RiseRule (static)", rise_rule_scorer(), DetectorSettings(RiseRule().threshold, k, n, cool))]
-
-
-def csv_sets(args, interval_s: int):
-    from training.csv_mapping import MappingError, recording_from_args
-    from training.recordings import FeatureSeries, featurize
-
-    rec = recording_from_args(args)
-    if rec is None:
-        raise MappingError("no --csv given")
-    fs = featurize(rec, interval_s)
-    if fs.label is None:
-        return [], {"csv": [fs]}
-    normal = fs.label == 0
-    quiet = FeatureSeries(fs.name + " (label 0 rows)", fs.t_s[normal], fs.features[normal], fs.readings[normal],
-                          fs.dt_s[normal], fs.label[normal])
-    return [fs], {"csv label-0 rows": [quiet]}
 
 
 def run_csv(args: argparse.Namespace) -> int:
@@ -111,20 +83,18 @@ def run_csv(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     if args.csv:
         return run_csv(args)
-    from training.csv_mapping import MappingError
+    from training import replay_command as rc
     from training.real_data import DataMissing
+    from training.sensor_table import InputError
 
     try:
-        weights = load_weights_module(args.weights_module)
+        weights = rc.load_weights_module(args.weights_module)
         interval_s = int(getattr(weights, "SAMPLE_INTERVAL_S", 30))
-        if args.csv:
-            labelled, normal = csv_sets(args, interval_s)
-        else:
-            from training.dataset import SplitPlan, build_splits
-            plan = SplitPlan(interval_s=interval_s, phases=min(30, interval_s))
-            splits = build_splits(args.data_dir, plan.quick() if args.quick else plan)
-            labelled, normal = splits.test_labelled, splits.test_normal
-    except (MappingError, DataMissing, FileNotFoundError) as exc:
+        from training.dataset import SplitPlan, build_splits
+        plan = SplitPlan(interval_s=interval_s, phases=min(30, interval_s))
+        splits = build_splits(args.data_dir, plan.quick() if args.quick else plan)
+        labelled, normal = splits.test_labelled, splits.test_normal
+    except (InputError, DataMissing) as exc:
         print(f"emberwatch evaluate: {exc}", file=sys.stderr)
         return 2
     from training.evaluation import evaluate_method
