@@ -8,7 +8,7 @@ products must stay inside int64, which the core's value ranges guarantee.
 
 import numpy as np
 
-from edge_node.core.calibration import HIGH_MUL, LEARN_S, LOW_DIV, MARGIN, QUANTILE_UP
+from edge_node.core.calibration import BLOCK_S, HIGH_MUL, LEARN_S, LOW_DIV, MARGIN
 from edge_node.core.detector import (
     FIRE_PERSIST_S,
     GAS_ALONE_PERSIST_S,
@@ -331,20 +331,26 @@ class FleetCalibration:
     def __init__(self, factory_threshold: int, n: int) -> None:
         self.factory = factory_threshold
         self.learned_s = np.zeros(n, dtype=np.int64)
-        self.quantile = np.full(n, factory_threshold // 4, dtype=np.int64)
+        self.block_max = np.zeros(n, dtype=np.int64)
         self.threshold = np.full(n, factory_threshold, dtype=np.int64)
+        self.maxima = np.zeros((n, LEARN_S // BLOCK_S), dtype=np.int64)
 
     def update(self, score: np.ndarray, dt_s: int, anomalous: np.ndarray, active: np.ndarray) -> np.ndarray:
         learning = active & (self.learned_s < LEARN_S)
         if not learning.any():
             return self.threshold
-        q = self.quantile
-        step = (q >> 10) + 1
         quiet = learning & ~anomalous
-        q = np.where(quiet & (score > q), q + QUANTILE_UP * step, np.where(quiet & (score <= q) & (q > step), q - step, q))
-        self.quantile = q
+        self.block_max = np.where(quiet & (score > self.block_max), score, self.block_max)
+        before = self.learned_s // BLOCK_S
         self.learned_s = np.where(learning, self.learned_s + max(dt_s, 1), self.learned_s)
+        after = np.minimum(self.learned_s // BLOCK_S, LEARN_S // BLOCK_S)
+        for block in range(self.maxima.shape[1]):  # every block finished this step takes this block's maximum
+            finished = learning & (before <= block) & (block < after)
+            self.maxima[finished, block] = self.block_max[finished]
+        self.block_max = np.where(learning & (after > before), 0, self.block_max)
         done = learning & (self.learned_s >= LEARN_S)
-        low, high = self.factory // LOW_DIV, self.factory * HIGH_MUL
-        self.threshold = np.where(done, np.clip(MARGIN * q, low, high), self.threshold)
+        if done.any():
+            median = np.sort(self.maxima[done], axis=1)[:, self.maxima.shape[1] // 2]
+            low, high = self.factory // LOW_DIV, self.factory * HIGH_MUL
+            self.threshold[done] = np.clip(MARGIN * median, low, high)
         return self.threshold

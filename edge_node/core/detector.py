@@ -29,6 +29,8 @@ GAS_HOLDING_NUM = 2
 GAS_HOLDING_DEN = 3
 HEAT_ALONE_PERSIST_S = 600  # heat alone counts only when the gas channel cannot speak (faulty)
 GAS_EVIDENCE_Q8 = 64       # gas index 1/4 doubling over the node's baseline (resistance -16 %)
+GAS_Q8_PER_RH_CP_NUM = 3   # 0.03 gas index per centi-%RH: resistance -0.8 % per %RH (log2 q8: 3 per %RH)
+GAS_Q8_PER_RH_CP_DEN = 100
 HEAT_EVIDENCE_CC = 150     # 1.5 degC over the node's baseline ...
 HEAT_RISING_CC = 40        # ... and the last minute 0.4 degC over the last ten: heat arriving now.
 # An afternoon is also 1.5 degC over a 6-hour baseline, but it warms 0.01 degC a minute: with the
@@ -47,8 +49,15 @@ def wet_air(features):
 
 
 def gas_evidence(features):
-    """The gas index is well above the node's baseline (works on lists and fleet arrays)."""
-    return features[4] > GAS_EVIDENCE_Q8
+    """The gas index is well above the node's baseline, more than wetter air explains (lists and fleet arrays).
+
+    A metal-oxide layer's resistance also falls in humid air (about 1 % per %RH for tin-oxide
+    sensors), so a rain shower or an evening's dew raises the gas index with no smoke at all.
+    The part of the gas level that the humidity rise explains, GAS_Q8_PER_RH_CP per centi-%RH
+    over the baseline, is not evidence; drier air than usual earns no credit.
+    """
+    wetter_cp = (features[2] > 0) * features[2]
+    return features[4] - wetter_cp * GAS_Q8_PER_RH_CP_NUM // GAS_Q8_PER_RH_CP_DEN > GAS_EVIDENCE_Q8
 
 
 def heat_evidence(features):

@@ -6,8 +6,8 @@ the reading's schema.FAULT_* bits. The whole state is integers in two lists (to_
 restore_lists) so a node keeps it in RTC memory across deep sleep.
 """
 
-from edge_node.core.calibration import SelfCalibration
-from edge_node.core.detector import Detector, fire_persist_s, wet_air
+from edge_node.core.calibration import SelfCalibration, threshold_in_force
+from edge_node.core.detector import Detector, fire_persist_s, gas_evidence, wet_air
 from edge_node.core.faults import SensorFaults
 from edge_node.core.features import FeatureState
 from edge_node.core.heater import HeaterSettle
@@ -39,12 +39,13 @@ class NodePipeline:
                                      adapt_slow=not self.detector.anomalous, hold=hold)
         score = self.scorer.score(feats)
         evidence = 0 if wet_air(feats) else score
-        self.detector.threshold = self.calibration.update(evidence, dt_s, self.detector.anomalous)
+        learned = self.calibration.update(evidence, dt_s, self.detector.anomalous)
+        self.detector.threshold = threshold_in_force(learned, self.calibration.factory, gas_evidence(feats))
         level = self.detector.update(evidence, t_ms, fire_persist_s(feats, faults), feats[4])
         return level, score, feats
 
     def threshold(self) -> int:
-        """The threshold in force (the factory one until self-calibration has learned)."""
+        """The threshold in force for the last reading (the factory one until self-calibration has learned)."""
         return self.detector.threshold
 
     def to_lists(self) -> tuple:

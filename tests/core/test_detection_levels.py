@@ -9,6 +9,7 @@ from edge_node.core.detector import (
     GAS_HOLDING_PERSIST_S,
     Detector,
     fire_persist_s,
+    gas_evidence,
 )
 from edge_node.core.faults import STUCK_READINGS, SensorFaults
 from edge_node.core.features import GAS_SIGN_RESISTANCE, gas_index_q8
@@ -153,12 +154,50 @@ def test_self_calibration_uses_the_factory_threshold_until_learned_then_stays_in
     assert cal.update(5000, 30, False) == 1000 * calibration.HIGH_MUL
     quiet = calibration.SelfCalibration(1000)
     for i in range(calibration.LEARN_S // 30):
-        thr = quiet.update(100 + (i % 100), 30, False)              # scores 100-199: p99 ~ 198
-    assert thr == 1000 // calibration.LOW_DIV                       # 2 x p99 ~ 400: the floor holds
+        thr = quiet.update(i % 3, 30, False)                        # hourly maxima 2: 2 x 2 is below the floor
+    assert thr == 1000 // calibration.LOW_DIV
     mid = calibration.SelfCalibration(1000)
     for i in range(calibration.LEARN_S // 30):
-        thr = mid.update(600 + (i % 100), 30, i % 50 == 0)          # p99 of 600-699, anomalies skipped
-    assert 2 * 690 <= thr <= 2 * 800  # the estimate dithers between the top score and one up-step above
+        thr = mid.update(100 + (i % 100), 30, False)                # scores 100-199 every hour
+    assert thr == 2 * 199
+
+
+def test_self_calibration_ignores_anomalies_and_a_spoilt_hour_or_two() -> None:
+    cal = calibration.SelfCalibration(1000)
+    per_hour = calibration.BLOCK_S // 30
+    for i in range(calibration.LEARN_S // 30):
+        hour = i // per_hour
+        score = 600 + (i % 100)
+        if hour in (1, 4) and i % per_hour == 7:
+            score = 3000                                            # an exhaust plume spoils two hours' maxima
+        thr = cal.update(score if i % 50 else 9000, 30, i % 50 == 0)  # the detector's anomalies are skipped
+    assert thr == 2 * 699
+    restored = calibration.SelfCalibration(1000)
+    restored.restore(cal.to_list())
+    assert restored.to_list() == cal.to_list() and restored.update(50_000, 30, False) == 2 * 699
+
+
+def test_self_calibration_restarts_from_a_state_it_cannot_trust() -> None:
+    cal = calibration.SelfCalibration(1000)
+    cal.restore([7200, 500, 1000])                                  # the old running-quantile state, mid-learning
+    assert cal.to_list() == [0, 0, 1000]
+    cal.restore([calibration.LEARN_S, 500, 1500])                   # ... or finished: its threshold is kept
+    assert cal.update(10, 30, False) == 1500
+
+
+def test_the_learned_threshold_applies_to_smoky_readings_only() -> None:
+    assert calibration.threshold_in_force(300, 5000, True) == 300
+    assert calibration.threshold_in_force(300, 5000, False) == 5000
+    assert calibration.threshold_in_force(8000, 5000, False) == 8000  # a noisy site stays loose everywhere
+    assert calibration.threshold_in_force(8000, 5000, True) == 8000
+
+
+def test_rain_that_lowers_the_gas_resistance_is_no_smoke_evidence() -> None:
+    # +30 %RH over baseline explains a gas index of +90; smoke on top of it still counts
+    assert not gas_evidence([0, 0, 3000, 0, 120, 0])
+    assert gas_evidence([0, 0, 3000, 0, 200, 0])
+    assert gas_evidence([0, 0, -3000, 0, 70, 0])                    # drier air earns no credit either way
+    assert not gas_evidence([0, 0, -3000, 0, 60, 0])
 
 
 def test_rise_rule_pipeline_reports_levels_too() -> None:
