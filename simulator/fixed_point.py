@@ -253,7 +253,9 @@ class FleetDetector:
                gas_q8: np.ndarray) -> np.ndarray:
         over = (score > self.threshold).astype(np.int64)
         window = ((self.window << 1) | over) & self.mask
-        anomalous = _popcount(window, self.n_bits) >= self.k
+        hits = _popcount(window, self.n_bits)
+        debounced = hits >= self.k
+        anomalous = debounced | (self.anomalous & (hits > 0))  # detector.Detector's hysteresis
         gas_q8 = np.asarray(gas_q8, dtype=np.int64)
         peak = np.where(anomalous, np.where(self.since_ms < 0, gas_q8, np.maximum(self.peak_gas_q8, gas_q8)), 0)
         since = np.where(anomalous, np.where(self.since_ms < 0, t_ms, self.since_ms), -1)
@@ -263,7 +265,7 @@ class FleetDetector:
         level = np.where(anomalous, np.where(fire, LEVEL_FIRE, LEVEL_SUSPECT), 0)
         muted = ((self.last_alert_ms >= 0) & (t_ms - self.last_alert_ms < self.cooldown_ms)
                  & (level <= self.last_level) & (score < STRONGER_FACTOR * self.last_score))
-        alert = active & anomalous & ~muted
+        alert = active & debounced & ~muted
         self.window = np.where(active, window, self.window)
         self.anomalous = np.where(active, anomalous, self.anomalous)
         self.since_ms = np.where(active, since, self.since_ms)

@@ -67,6 +67,11 @@ def render(rows, missing, cases, command: str) -> str:
             lines.append(f"| {method} | {r['threshold']} | {fires} | {_fmt_delays(r['delays'])} | "
                          f"{_fmt_delays(r['fire_delays'])} | {near_far} | {nuis} | {r['false_fire']} / "
                          f"{r['false_suspect']} | {per_month} |")
+        unlabelled = [f"{method} {r['unlabelled'][0]} / {r['unlabelled'][1]}" for name, method, r in rows
+                      if name == case.name and "unlabelled" in r]
+        if unlabelled:
+            lines += ["", "Alerts on the unlabelled event (fire / suspect; neither detections nor false alerts): "
+                      + "; ".join(unlabelled) + "."]
         lines.append("")
     if missing:
         lines += ["Not run (data absent): " + "; ".join(missing), ""]

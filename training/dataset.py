@@ -133,7 +133,7 @@ def strong_event_subset(series: list[FeatureSeries]) -> list[FeatureSeries]:
     picked = [s for s in series if s.name.startswith("smoke_F")]
     for s in series:
         if s.name.startswith("smoke_C"):
-            m = s.t_s < (54788 - 51147)  # C's unlabelled heat event starts at row 54,788
+            m = s.t_s < real_data.UNLABELLED_EVENT_ROW_C - real_data.SMOKE_BLOCKS["C"][0]  # before C's unlabelled heat event
             picked.append(FeatureSeries(s.name + "_quiet", s.t_s[m], s.features[m], s.readings[m], s.dt_s[m],
                                         None if s.label is None else s.label[m]))
     return picked

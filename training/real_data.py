@@ -32,6 +32,7 @@ SMOKE_BLOCKS = {
     "C_dup": (56891, 62630),
 }
 UNIQUE_SMOKE_BLOCKS = ("A", "F", "C")
+UNLABELLED_EVENT_ROW_C = 54788  # block C's heat/eCO2 event under label 0 starts at this row
 
 
 class DataMissing(FileNotFoundError):

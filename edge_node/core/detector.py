@@ -98,7 +98,14 @@ class Detector:
         while bits:
             hits += bits & 1
             bits >>= 1
-        self.anomalous = hits >= self.k
+        debounced = hits >= self.k
+        # Hysteresis: an anomaly starts at k of n but ends only at 0 of n. One quieter reading in the
+        # middle of a fire (real smoke is patchy: smoke block F dips for one sample 30 s in) must not
+        # restart the clock that fire level is measured on.
+        if debounced:
+            self.anomalous = True
+        elif hits == 0:
+            self.anomalous = False
         if not self.anomalous:
             self.since_ms = -1
             self.peak_gas_q8 = 0
@@ -108,6 +115,8 @@ class Detector:
             self.peak_gas_q8 = gas_q8
         elif gas_q8 > self.peak_gas_q8:
             self.peak_gas_q8 = gas_q8
+        if not debounced:
+            return 0
         if (signature_s == GAS_ALONE_PERSIST_S
                 and GAS_HOLDING_DEN * gas_q8 >= GAS_HOLDING_NUM * self.peak_gas_q8):
             signature_s = GAS_HOLDING_PERSIST_S

@@ -206,3 +206,17 @@ def test_rise_rule_pipeline_reports_levels_too() -> None:
     levels = [p.step(i * 30_000, 30, 1800 + (0 if i < 200 else 200 * (i - 200)), 6000,
                      GAS_CLEAN + (0 if i < 200 else 60 * (i - 200)))[0] for i in range(240)]
     assert schema.LEVEL_SUSPECT in levels and schema.LEVEL_FIRE in levels
+
+
+def test_one_quieter_reading_inside_an_anomaly_does_not_restart_its_clock() -> None:
+    det = Detector(100, 2, 3, 600)
+    scores = [500, 50, 500, 50] + [500] * 8            # smoke block F dips like this 30 s in
+    levels = []
+    for i, s in enumerate(scores):
+        levels.append(det.update(s, i * 30_000, FIRE_PERSIST_S))
+        if i == 3:
+            assert levels[3] == 0 and det.anomalous      # 1 of 3: no alert, but the anomaly goes on
+    assert levels.index(schema.LEVEL_FIRE) == 8        # 180 s after it began at reading 2 (not 4)
+    for i in range(12, 15):
+        det.update(0, i * 30_000, -1)
+    assert not det.anomalous and det.since_ms == -1  # 0 of 3 ends it
