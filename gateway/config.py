@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from edge_node.core.schema import is_valid_id
+from gateway.env_values import env_int
 from gateway.logs import redact
 
 if TYPE_CHECKING:
@@ -106,15 +107,15 @@ class GatewayConfig:
         # Mosquitto sends at most max_inflight_messages un-acked QoS 1 messages (we ack after the
         # write), so a batch never holds more than that; the idle flush below ends it early.
         # 1000 (= the in-flight cap we recommend) drained fastest in bench/bench_gateway.py.
-        batch_size = _int(env, "EMBERWATCH_BATCH_SIZE", 1000, 1, 100_000, problems)
-        flush_ms = _int(env, "EMBERWATCH_FLUSH_INTERVAL_MS", 100, 1, 60_000, problems)
-        idle_ms = _int(env, "EMBERWATCH_FLUSH_IDLE_MS", 10, 1, 60_000, problems)
+        batch_size = env_int(env, "EMBERWATCH_BATCH_SIZE", 1000, 1, 100_000, problems)
+        flush_ms = env_int(env, "EMBERWATCH_FLUSH_INTERVAL_MS", 100, 1, 60_000, problems)
+        idle_ms = env_int(env, "EMBERWATCH_FLUSH_IDLE_MS", 10, 1, 60_000, problems)
         spool_dir = _spool_dir(env, problems)
-        health_port = _int(env, "EMBERWATCH_HEALTH_PORT", 0, 0, 65535, problems) or None
+        health_port = env_int(env, "EMBERWATCH_HEALTH_PORT", 0, 0, 65535, problems) or None
         health_host = env.get("EMBERWATCH_HEALTH_HOST", "127.0.0.1") or "127.0.0.1"
         liveness = LivenessSettings(
-            _int(env, "EMBERWATCH_HEARTBEAT_INTERVAL_S", 900, 1, 7 * 86400, problems),
-            _int(env, "EMBERWATCH_HEARTBEAT_ALLOWED_MISSES", 2, 0, 1000, problems))
+            env_int(env, "EMBERWATCH_HEARTBEAT_INTERVAL_S", 900, 1, 7 * 86400, problems),
+            env_int(env, "EMBERWATCH_HEARTBEAT_ALLOWED_MISSES", 2, 0, 1000, problems))
         from gateway.lorawan.settings import lorawan_from_env
 
         lorawan = lorawan_from_env(env, problems)
@@ -143,20 +144,6 @@ def _spool_dir(env: Mapping[str, str], problems: list[str]) -> str | None:
     elif not os.path.isdir(os.path.dirname(path)):
         problems.append(f"EMBERWATCH_SPOOL_DIR: parent folder of {spool_dir!r} does not exist")
     return path
-
-
-def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int, problems: list[str]) -> int:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        problems.append(f"{name}={raw!r} is not an integer")
-        return default
-    if not low <= value <= high:
-        problems.append(f"{name}={value} must be between {low} and {high}")
-    return value
 
 
 def _mqtt_from_env(env: Mapping[str, str], problems: list[str]) -> MqttSettings | None:
@@ -192,7 +179,7 @@ def _mqtt_from_env(env: Mapping[str, str], problems: list[str]) -> MqttSettings 
     password = env.get("EMBERWATCH_MQTT_PASSWORD") or (unquote(parts.password) if parts.password else None)
     if password is not None and username is None:
         problems.append("EMBERWATCH_MQTT_PASSWORD is set without EMBERWATCH_MQTT_USERNAME")
-    keepalive_s = _int(env, "EMBERWATCH_MQTT_KEEPALIVE_S", 30, 5, 3600, problems)
+    keepalive_s = env_int(env, "EMBERWATCH_MQTT_KEEPALIVE_S", 30, 5, 3600, problems)
     receiver = env.get("EMBERWATCH_MQTT_RECEIVER", "auto")
     if receiver not in ("auto", "process", "thread"):
         problems.append(f"EMBERWATCH_MQTT_RECEIVER={receiver!r} must be auto, process or thread")

@@ -29,6 +29,7 @@ from typing import cast
 
 import wildfire_fwi  # type: ignore[import-untyped]  # no type hints shipped
 
+from gateway.env_values import env_number
 from gateway.ingest import Event
 
 HOUR_MS = 3_600_000
@@ -50,13 +51,10 @@ class FireWeatherConfigError(ValueError):
 
 
 def settings_from_env(env: Mapping[str, str]) -> FireWeatherSettings:
-    text = env.get("EMBERWATCH_FWI_UTC_OFFSET_H", "0")
-    try:
-        offset = float(text)
-    except ValueError:
-        offset = 99.0
-    if not -12.0 <= offset <= 14.0:
-        raise FireWeatherConfigError(f"EMBERWATCH_FWI_UTC_OFFSET_H={text!r} must be hours from -12 to 14, e.g. -7")
+    problems: list[str] = []
+    offset = env_number(env, "EMBERWATCH_FWI_UTC_OFFSET_H", 0.0, -12.0, 14.0, problems)
+    if problems:
+        raise FireWeatherConfigError(problems[0] + " (hours from UTC, e.g. -7)")
     return FireWeatherSettings(utc_offset_h=offset)
 
 

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from gateway.config import ConfigError
+from gateway.env_values import env_number
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,26 +47,11 @@ class IncidentSettings:
         registry = environ.get("EMBERWATCH_NODE_REGISTRY") or None
         if registry and not os.path.isfile(registry):
             problems.append(f"EMBERWATCH_NODE_REGISTRY={registry!r} is not a file")
-        near = _number(environ, "EMBERWATCH_INCIDENT_NEAR_M", None, 10.0, 20_000.0, problems)
-        quiet_s = _number(environ, "EMBERWATCH_INCIDENT_QUIET_S", 3600.0, 60.0, 7 * 86400.0, problems)
-        window_s = _number(environ, "EMBERWATCH_INCIDENT_SUSPECT_WINDOW_S", 1800.0, 60.0, 86400.0, problems)
+        near = env_number(environ, "EMBERWATCH_INCIDENT_NEAR_M", None, 10.0, 20_000.0, problems)
+        quiet_s = env_number(environ, "EMBERWATCH_INCIDENT_QUIET_S", 3600.0, 60.0, 7 * 86400.0, problems)
+        window_s = env_number(environ, "EMBERWATCH_INCIDENT_SUSPECT_WINDOW_S", 1800.0, 60.0, 86400.0, problems)
         if problems:
             raise ConfigError(problems)
         return cls(enabled=enabled_text in ("on", "1", "true"), registry_path=registry, near_m=near,
-                   quiet_ms=int((quiet_s or 3600.0) * 1000), suspect_window_ms=int((window_s or 1800.0) * 1000))
+                   quiet_ms=int(quiet_s * 1000), suspect_window_ms=int(window_s * 1000))
 
-
-def _number(env: Mapping[str, str], name: str, default: float | None, low: float, high: float,
-            problems: list[str]) -> float | None:
-    text = env.get(name)
-    if text is None or text.strip() == "":
-        return default
-    try:
-        value = float(text)
-    except ValueError:
-        problems.append(f"{name}={text!r} is not a number")
-        return default
-    if not low <= value <= high:
-        problems.append(f"{name}={text} must be between {low:g} and {high:g}")
-        return default
-    return value

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from gateway.config import MqttSettings, _mqtt_from_env
+from gateway.env_values import env_int
 
 SERVERS = ("chirpstack", "ttn")
 
@@ -86,10 +87,7 @@ def lorawan_from_env(env: Mapping[str, str], problems: list[str]) -> LorawanSett
         problems.append("set both EMBERWATCH_TTN_API_URL and EMBERWATCH_TTN_API_KEY (or neither)")
     if server == "chirpstack" and api_url:
         problems.append("EMBERWATCH_TTN_API_URL is for ttn only (ChirpStack publishes to your broker with QoS 1)")
-    backfill = env.get("EMBERWATCH_TTN_BACKFILL_S", "3600")
-    if not backfill.isdigit() or not 0 <= int(backfill) <= 30 * 86400:
-        problems.append(f"EMBERWATCH_TTN_BACKFILL_S={backfill!r} must be 0..2592000")
-        backfill = "3600"
+    backfill_s = env_int(env, "EMBERWATCH_TTN_BACKFILL_S", 3600, 0, 30 * 86400, problems)
     state_path = env.get("EMBERWATCH_LORAWAN_STATE_FILE") or None
     if state_path is None and env.get("EMBERWATCH_SPOOL_DIR"):
         state_path = os.path.join(os.path.abspath(env["EMBERWATCH_SPOOL_DIR"]), "lorawan_state.json")
@@ -98,4 +96,4 @@ def lorawan_from_env(env: Mapping[str, str], problems: list[str]) -> LorawanSett
     if mqtt is None or len(problems) > known_problems:
         return None
     return LorawanSettings(server, registry, application, mqtt, api_url.rstrip("/") if api_url else None, api_key,
-                           int(backfill), state_path)
+                           backfill_s, state_path)
