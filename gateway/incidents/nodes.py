@@ -2,8 +2,10 @@
 
 Positions come from heartbeats (lat_e6/lon_e6) or a registry file; faults from the `flt` bits of
 heartbeats and alerts. Nodes that predate fault bits (schema v1) are also caught by their
-readings: a sensor railed at -40 degC or reading zero humidity and zero gas is dead, and one whose
-readings repeat to the last digit is stuck (real air is never that still).
+readings: one the node's own checks (edge_node/core/faults.py) call dead or railing is no
+evidence, and neither are readings that repeat the previous message's to the last digit (stuck).
+The core's stuck rule counts consecutive readings, which the gateway never sees (messages are
+minutes to an hour apart), so that one is the gateway's own: real air is never that still.
 """
 
 from __future__ import annotations
@@ -12,9 +14,9 @@ import math
 from dataclasses import dataclass, field
 
 from edge_node.core import schema
+from edge_node.core.faults import SensorFaults
 
 SENSOR_FAULTS = schema.FAULT_TEMP | schema.FAULT_RH | schema.FAULT_GAS | schema.FAULT_SENSOR_BUS
-DEAD_TEMP_CC = -3990  # at or below: the BME688 driver's -40 degC rail
 NN_SAMPLE = 200  # nodes sampled to estimate the typical spacing
 
 
@@ -76,12 +78,20 @@ class NodeBook:
             return "alert reports a sensor fault"
         if info.faults:
             return "last heartbeat reports a sensor fault"
-        temp_cc, rh_cp, gas = fields.get("temp_cc"), fields.get("rh_cp"), fields.get("gas")
-        if (isinstance(temp_cc, int) and temp_cc <= DEAD_TEMP_CC) or (rh_cp == 0 and gas == 0):
+        if readings is not None and dead_reading_faults(readings):
             return "readings of a dead sensor"
         if readings is not None and readings == previous:
             return "readings stuck at the previous message's"
         return None
+
+
+def dead_reading_faults(readings: tuple[int, ...]) -> int:
+    """The fault bits the node itself gives one (temp_cc, rh_cp, gas_q8) reading: a channel at its rail.
+
+    A fresh SensorFaults has seen no repeats (its stuck rule needs STUCK_READINGS of them), so
+    only its dead/railing rules can fire."""
+    temp_cc, rh_cp, gas_q8 = readings
+    return SensorFaults().update(temp_cc, rh_cp, gas_q8)
 
 
 def _readings(fields: dict) -> tuple[int, ...] | None:

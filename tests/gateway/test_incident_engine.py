@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import math
 
+import pytest
+
 from edge_node.core import schema
+from edge_node.core.faults import SensorFaults
 from gateway.incidents.engine import IncidentEngine
 from gateway.incidents.geometry import M_PER_DEG_LAT
 from gateway.incidents.records import incident_from_row, sqlite_row
@@ -92,6 +95,19 @@ def test_a_faulty_sensor_never_opens_an_incident() -> None:
                alert("n44", T0 + 15 * MIN, readings=(2222, 3333, 40000, -3500)))  # stuck
     assert states(out) == [(states(out)[0][0], "opened")]  # only n44's first alert counted
     assert sum(engine.ignored.values()) == 4
+
+
+@pytest.mark.parametrize(("temp_cc", "rh_cp", "gas_q8"), [
+    (-4000, 3000, -3700), (-3995, 3000, -3700), (8500, 3000, -3700), (8499, 3000, -3700),
+    (2500, 0, -3700), (2500, 1, -3700), (2500, 10001, -3700), (2500, 10000, -3700),
+    (2500, 3000, 255), (2500, 3000, -255), (2500, 3000, 256), (2500, 3000, -256)])
+def test_a_v1_nodes_readings_are_judged_dead_exactly_where_the_node_itself_would_flag_them(
+        temp_cc: int, rh_cp: int, gas_q8: int) -> None:
+    node_says_faulty = SensorFaults().update(temp_cc, rh_cp, gas_q8) != 0
+    engine = grid_engine()
+    out = feed(engine, alert("n22", T0 + MIN, readings=(temp_cc, rh_cp, 30000, gas_q8)))
+    assert (out == []) == node_says_faulty
+    assert engine.ignored["readings of a dead sensor"] == int(node_says_faulty)
 
 
 def test_one_suspect_is_not_an_incident_two_near_ones_are() -> None:
