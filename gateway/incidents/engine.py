@@ -37,7 +37,7 @@ from gateway.incidents.model import (
     Member,
     incident_id,
 )
-from gateway.incidents.nodes import NodeBook
+from gateway.incidents.nodes import SENSOR_FAULTS, NodeBook
 from gateway.incidents.settings import IncidentSettings
 from gateway.ingest import Event
 
@@ -92,6 +92,20 @@ class IncidentEngine:
     def restore(self, inc: Incident) -> None:
         """An open incident rebuilt from the store after a restart."""
         self.site(inc.site).incidents[inc.id] = inc
+
+    def restore_suspect(self, site: str, node: str, t_ms: int, score: int, thr: int, faults: int) -> None:
+        """A suspect-level alert stored before a restart that no incident took in: it waits for a
+        neighbour again, as it did before (nothing is opened or written here)."""
+        state = self.site(site)
+        position = state.book.position(node)
+        if (position is None or faults & SENSOR_FAULTS or state.book.info(node).faults
+                or any(node in inc.members for inc in state.incidents.values())
+                or any(s.node == node and s.t_ms == t_ms for s in state.suspects)):
+            return
+        state.projection(*position)
+        state.suspects.append(Evidence(node, position[0], position[1], t_ms, score / max(1, thr),
+                                       schema.LEVEL_SUSPECT))
+        state.clock_ms = max(state.clock_ms, t_ms)
 
     def observe(self, events: list[tuple[Event, int]], now_ms: int) -> list[Event]:
         out: list[Event] = []

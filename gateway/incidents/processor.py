@@ -78,8 +78,8 @@ def spooled_incident_rows(spool_dir: str | None) -> list[dict]:
 
 def rebuild(engine: IncidentEngine, store: incident_store.IncidentStore, now_ms: int,
             spooled: list[dict] | None = None) -> int:
-    """Load positions, faults, wind and every open incident from the store (and transitions still in
-    the spool); returns how many open incidents were resumed."""
+    """Load positions, faults, wind, every open incident (with transitions still in the spool) and the
+    pending suspects from the store; returns how many open incidents were resumed."""
     for row in store.node_positions(now_ms - incident_store.POSITION_LOOKBACK_MS):
         book = engine.site(str(row["site"])).book
         if row.get("lat") is not None and row.get("lon") is not None:
@@ -101,6 +101,10 @@ def rebuild(engine: IncidentEngine, store: incident_store.IncidentStore, now_ms:
         if inc is not None:
             engine.restore(inc)
             restored += 1
+    # suspects still inside their window: one more from a neighbour after the restart opens the incident
+    for row in store.suspect_alerts(now_ms - engine.settings.suspect_window_ms):
+        engine.restore_suspect(str(row["site"]), str(row["node"]), int(row["time"]), int(row.get("score") or 0),
+                               int(row.get("threshold") or 0), int(row.get("faults") or 0))
     return restored
 
 

@@ -1,8 +1,9 @@
 """Reading incidents (and what the engine needs to resume) back from InfluxDB or the SQLite store.
 
 After a restart, even a kill -9, the engine carries on from the store: every open incident from
-its newest stored transition (which holds its evidence), node positions and sensor faults from the
-newest heartbeats, and the newest wind. Operator acknowledgements and resolutions, written by
+its newest stored transition (which holds its evidence), the suspect-level alerts still waiting
+for a neighbour to agree, node positions and sensor faults from the newest heartbeats, and the
+newest wind. Operator acknowledgements and resolutions, written by
 `emberwatch incidents`, are read the same way while the gateway runs.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from edge_node.core.schema import LEVEL_SUSPECT
 from gateway.config import StoreSettings
 from gateway.incidents.model import ACKNOWLEDGED, RESOLVED
 from gateway.influx_query import influxql_rows
@@ -36,6 +38,10 @@ class IncidentStore(Protocol):
 
     def latest_weather(self, since_ms: int) -> list[dict]:
         """site, time, wind_ms, wind_dir_deg of each site's newest weather message."""
+        ...
+
+    def suspect_alerts(self, since_ms: int) -> list[dict]:
+        """site, node, time, score, threshold, faults of every suspect-level alert since since_ms, oldest first."""
         ...
 
 
@@ -85,6 +91,11 @@ class InfluxIncidentStore:
         return self.query(f'SELECT last("wind_ms") AS "wind_ms", "wind_dir_deg" FROM "weather" '
                           f'WHERE time >= {since_ms}ms GROUP BY "site"')
 
+    def suspect_alerts(self, since_ms: int) -> list[dict]:
+        rows = self.query(f'SELECT "score", "threshold", "faults" FROM "alert" WHERE time >= {since_ms}ms '
+                          f'AND "level" = {LEVEL_SUSPECT} GROUP BY "site", "node"')
+        return sorted(rows, key=lambda r: r["time"])
+
 
 class SqliteIncidentStore:
     def __init__(self, path: str) -> None:
@@ -120,3 +131,7 @@ class SqliteIncidentStore:
     def latest_weather(self, since_ms: int) -> list[dict]:
         return _newest_per(self._timed("SELECT site, t_ms, wind_ms, wind_dir_deg FROM weather WHERE t_ms >= ? "
                                        "ORDER BY t_ms", (since_ms,)), "site")
+
+    def suspect_alerts(self, since_ms: int) -> list[dict]:
+        return self._timed("SELECT site, node, t_ms, score, threshold, faults FROM alert WHERE t_ms >= ? "
+                           "AND level = ? ORDER BY t_ms", (since_ms, LEVEL_SUSPECT))

@@ -210,3 +210,24 @@ def test_a_merge_keeps_the_confirmed_incident_which_has_paged_already() -> None:
     (merged, updated) = feed(engine, alert("n02", T0 + 22 * MIN))
     assert merged.fields["state"] == "merged" and merged.fields["incident"] == older
     assert merged.fields["merged_into"] == confirmed[0] and updated.fields["incident"] == confirmed[0]
+
+
+def test_rebuild_puts_a_stored_suspect_back_in_wait_for_its_neighbour(tmp_path) -> None:
+    """SQLite store (the InfluxDB path runs in test_incident_restart.py): a suspect that opened nothing
+    before the restart still pairs with its neighbour's after it; a faulty one and an old one do not."""
+    from gateway.incidents.processor import rebuild
+    from gateway.incidents.store import SqliteIncidentStore
+    from gateway.sqlite_sink import SqliteSink
+
+    path = str(tmp_path / "store.sqlite")
+    sink = SqliteSink(path)
+    sink.write([(e, T0) for e in (alert("n22", T0, lvl=schema.LEVEL_SUSPECT),
+                                  alert("n00", T0, lvl=schema.LEVEL_SUSPECT, flt=schema.FAULT_GAS),
+                                  alert("n44", T0 - 40 * MIN, lvl=schema.LEVEL_SUSPECT))])
+    sink.close()
+    fresh = grid_engine()
+    rebuild(fresh, SqliteIncidentStore(path), T0 + MIN)
+    assert [s.node for s in fresh.site(SITE).suspects] == ["n22"]
+    (opened,) = feed(fresh, alert("n23", T0 + 2 * MIN, lvl=schema.LEVEL_SUSPECT))
+    assert opened.fields["state"] == "opened" and opened.fields["nodes"] == 2
+    assert feed(fresh, alert("n01", T0 + 3 * MIN, lvl=schema.LEVEL_SUSPECT)) == []  # n00's faulty one waits not

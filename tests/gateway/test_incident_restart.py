@@ -55,29 +55,46 @@ def incident_rows(port: int, db: str) -> list[dict]:
         raise
 
 
+def suspect_alert(site: str, node: str, seq: int, t_ms: int) -> tuple[str, bytes]:
+    return schema.topic(site, node, "alert"), schema.encode_alert(
+        node, seq, t_ms, 700, 400, 2100, 4000, 60_000, -4000, 3000, lvl=schema.LEVEL_SUSPECT, boot=1)
+
+
+def kill_9_and_restart(proc, env: dict[str, str], log_path: Path, health_port: int):
+    children = children_of(proc.pid)
+    proc.kill()  # SIGKILL: no chance to save anything
+    proc.wait(10)
+    wait_until(lambda: not any(is_alive(c) for c in children), 10, "the gateway's children exited")
+    proc = start_gateway_process(env, log_path)
+    wait_until(lambda: health(health_port).get("subscribed"), 30, "restarted gateway subscribed")
+    return proc
+
+
+def node_heartbeats(site: str) -> list[tuple[str, bytes]]:
+    return [(schema.topic(site, n, "heartbeat"), schema.encode_heartbeat(
+        n, 1, T0_MS, 3000, 2000, 4000, -3900, lat_e6=lat, lon_e6=lon, boot=1)) for n, (lat, lon) in NODES.items()]
+
+
+def stop(proc) -> None:
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(20) == 0
+
+
 def test_incident_survives_kill_9_with_its_id(tmp_path: Path, gateway_env: dict[str, str],
                                               mosquitto_server: servers.ManagedServer,
                                               influx_server: servers.ManagedServer) -> None:
     env, health_port = process_env(tmp_path, gateway_env, EMBERWATCH_MQTT_RECEIVER="process")
     site, db = env["EMBERWATCH_SITE"], env["EMBERWATCH_INFLUX_DB"]
-    heartbeats = [(schema.topic(site, n, "heartbeat"), schema.encode_heartbeat(
-        n, 1, T0_MS, 3000, 2000, 4000, -3900, lat_e6=lat, lon_e6=lon, boot=1)) for n, (lat, lon) in NODES.items()]
     log_path = tmp_path / "gateway.log"
     proc = start_gateway_process(env, log_path)
     try:
         wait_until(lambda: health(health_port).get("subscribed"), 30, "gateway subscribed")
-        publish(mosquitto_server.port, heartbeats + [fire_alert(site, "a1", 2, T0_MS + MIN_MS)])
+        publish(mosquitto_server.port, node_heartbeats(site) + [fire_alert(site, "a1", 2, T0_MS + MIN_MS)])
         wait_until(lambda: incident_rows(influx_server.port, db), 30, "incident opened and stored", interval_s=0.2)
         (opened,) = incident_rows(influx_server.port, db)
         assert opened["state"] == "opened"
 
-        children = children_of(proc.pid)
-        proc.kill()  # SIGKILL: no chance to save anything
-        proc.wait(10)
-        wait_until(lambda: not any(is_alive(c) for c in children), 10, "the gateway's children exited")
-
-        proc = start_gateway_process(env, log_path)
-        wait_until(lambda: health(health_port).get("subscribed"), 30, "restarted gateway subscribed")
+        proc = kill_9_and_restart(proc, env, log_path, health_port)
         publish(mosquitto_server.port, [fire_alert(site, "a2", 2, T0_MS + 3 * MIN_MS),
                                         fire_alert(site, "a3", 2, T0_MS + 5 * MIN_MS)])
         wait_until(lambda: len(incident_rows(influx_server.port, db)) >= 3, 30, "evidence after the restart stored",
@@ -87,8 +104,34 @@ def test_incident_survives_kill_9_with_its_id(tmp_path: Path, gateway_env: dict[
         assert [r["state"] for r in rows] == ["opened", "confirmed", "updated"]
         assert rows[-1]["nodes"] == 3
         assert "resumed 1 open incident" in log_path.read_text()
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(20) == 0
+        stop(proc)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_a_pending_suspect_survives_kill_9_and_opens_the_incident_with_its_neighbour(
+        tmp_path: Path, gateway_env: dict[str, str], mosquitto_server: servers.ManagedServer,
+        influx_server: servers.ManagedServer) -> None:
+    env, health_port = process_env(tmp_path, gateway_env, EMBERWATCH_MQTT_RECEIVER="process")
+    site, db = env["EMBERWATCH_SITE"], env["EMBERWATCH_INFLUX_DB"]
+    log_path = tmp_path / "gateway.log"
+    proc = start_gateway_process(env, log_path)
+    try:
+        wait_until(lambda: health(health_port).get("subscribed"), 30, "gateway subscribed")
+        publish(mosquitto_server.port, node_heartbeats(site) + [suspect_alert(site, "a1", 2, T0_MS + MIN_MS)])
+        wait_until(lambda: influxql(influx_server.port, 'SELECT "level" FROM "alert"', db), 30, "suspect stored",
+                   interval_s=0.2)
+        assert incident_rows(influx_server.port, db) == []  # one suspect alone opens nothing
+
+        proc = kill_9_and_restart(proc, env, log_path, health_port)
+        publish(mosquitto_server.port, [suspect_alert(site, "a2", 2, T0_MS + 3 * MIN_MS)])
+        wait_until(lambda: incident_rows(influx_server.port, db), 30, "incident opened by the two suspects",
+                   interval_s=0.2)
+        (opened,) = incident_rows(influx_server.port, db)
+        assert opened["state"] == "opened" and opened["nodes"] == 2
+        stop(proc)
     finally:
         if proc.poll() is None:
             proc.kill()
