@@ -232,7 +232,8 @@ def smoke_cases(data_dir) -> list[Case]:
     from training.real_data import SMOKE_BLOCKS, UNLABELLED_EVENT_ROW_C, load_smoke_blocks
     blocks = load_smoke_blocks(data_dir)
     out = []
-    for name, note in (("A", "1 Hz, the alarm label marks a session of cooling air without combustion (weak)"), ("F", "the strongest combustion block"),
+    for name, note in (("A", "1 Hz, the alarm label marks a session of cooling air without combustion (weak)"),
+                       ("F", "the strongest combustion block"),
                        ("C", "labelled normal (holds an unlabelled heat/eCO2 event at its end)")):
         rec = blocks[name]
         # Block A's alarm session is 6 hours of air cooling from 11 to -9 degC with no combustion signal
