@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.harness import servers
+from tests.harness.gateway_runner import env_for_gateway
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -26,18 +27,14 @@ def shared_data() -> Path:
 
 @pytest.fixture(scope="session")
 def mosquitto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.ManagedServer]:
-    server = servers.mosquitto(tmp_path_factory.mktemp("mosquitto"))
-    server.start()
-    yield server
-    server.stop()
+    with servers.running(servers.mosquitto(tmp_path_factory.mktemp("mosquitto"))) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
 def influx_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.ManagedServer]:
-    server = servers.influxdb(tmp_path_factory.mktemp("influxdb"))
-    server.start()
-    yield server
-    server.stop()
+    with servers.running(servers.influxdb(tmp_path_factory.mktemp("influxdb"))) as server:
+        yield server
 
 
 @pytest.fixture
@@ -45,11 +42,4 @@ def gateway_env(mosquitto_server: servers.ManagedServer, influx_server: servers.
                 request: pytest.FixtureRequest) -> dict[str, str]:
     """Environment for a gateway writing to a database of its own (one per test)."""
     db = "t_" + "".join(ch if ch.isalnum() else "_" for ch in request.node.name)[-28:]
-    return {
-        "EMBERWATCH_MQTT_URL": f"mqtt://127.0.0.1:{mosquitto_server.port}",
-        "EMBERWATCH_INFLUX_URL": f"http://127.0.0.1:{influx_server.port}",
-        "EMBERWATCH_INFLUX_DB": db,
-        "EMBERWATCH_MQTT_CLIENT_ID": "gw-" + db,
-        "EMBERWATCH_SITE": db,
-        "PATH": os.environ.get("PATH", ""),
-    }
+    return env_for_gateway(mosquitto_server.port, influx_server.port, db, PATH=os.environ.get("PATH", ""))

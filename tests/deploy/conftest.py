@@ -25,8 +25,8 @@ from gateway.fire_weather import FireWeatherProcessor
 from gateway.influx_rollups import InfluxAdmin, apply_rollups, backfill
 from gateway.ingest import Event
 from tests.harness import servers
-from tests.harness.gateway_runner import running_gateway
-from tests.harness.influx_query import influxql
+from tests.harness.gateway_runner import env_for_gateway, running_gateway
+from tests.harness.influx_query import stored_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 CREDENTIALS_TOOL = ROOT / "deploy" / "mosquitto" / "credentials.py"
@@ -55,10 +55,8 @@ def deploy_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[se
     env_file.write_text(f"MQTT_GATEWAY_PASSWORD={GATEWAY_PASSWORD}\nMQTT_SIMULATOR_PASSWORD=sim-test-password\n")
     subprocess.run([sys.executable, str(CREDENTIALS_TOOL), "--auth-dir", str(auth), "init", "--env-file",
                     str(env_file)], check=True, capture_output=True)
-    server = servers.mosquitto(work, extra_conf=broker_conf_for_test(auth))
-    server.start()
-    yield server, auth
-    server.stop()
+    with servers.running(servers.mosquitto(work, extra_conf=broker_conf_for_test(auth))) as server:
+        yield server, auth
 
 
 @dataclass
@@ -166,20 +164,16 @@ def filled_influx(deploy_broker: tuple[servers.ManagedServer, Path],
     broker, auth_dir = deploy_broker
     end_ms = (int(time.time() * 1000) // 60_000) * 60_000 - 5 * 60_000
     pub = Published(t0_ms=end_ms - 2 * DAY_MS, end_ms=end_ms)
-    env = {"EMBERWATCH_MQTT_URL": f"mqtt://127.0.0.1:{broker.port}", "EMBERWATCH_MQTT_USERNAME": "gateway",
-           "EMBERWATCH_MQTT_PASSWORD": GATEWAY_PASSWORD, "EMBERWATCH_SITE": "+",
-           "EMBERWATCH_MQTT_CLIENT_ID": "gw-deploy-dashboards", "EMBERWATCH_INFLUX_URL":
-           f"http://127.0.0.1:{influx_server.port}", "EMBERWATCH_INFLUX_DB": DB,
-           # The fleet backfills two days in seconds; a liveness timeout that long keeps the
-           # gateway from calling that history "missed heartbeats" while it streams in.
-           "EMBERWATCH_HEARTBEAT_INTERVAL_S": str(DAY_MS // 1000)}
+    env = env_for_gateway(broker.port, influx_server.port, DB, EMBERWATCH_MQTT_USERNAME="gateway",
+                          EMBERWATCH_MQTT_PASSWORD=GATEWAY_PASSWORD, EMBERWATCH_SITE="+",
+                          # The fleet backfills two days in seconds; a liveness timeout that long keeps the
+                          # gateway from calling that history "missed heartbeats" while it streams in.
+                          EMBERWATCH_HEARTBEAT_INTERVAL_S=str(DAY_MS // 1000))
     for n in FLEET + STATIONS:  # every node's login first, then one reload, as an operator would
         _add_login(auth_dir, n)
     assert broker.proc is not None
     broker.proc.send_signal(signal.SIGHUP)  # what `docker compose kill -s SIGHUP mosquitto` sends
-    with running_gateway(env) as gateway:
-        gateway.processors.append(FireWeatherProcessor())  # as `emberwatch gateway` runs it
-        assert gateway.wait_subscribed(15), "gateway subscription"
+    with running_gateway(env, processors=[FireWeatherProcessor()]) as gateway:  # as `emberwatch gateway` runs it
         clients = {}
         expected = 0
         for n in FLEET:
@@ -202,12 +196,8 @@ def filled_influx(deploy_broker: tuple[servers.ManagedServer, Path],
         servers.wait_until(lambda: gateway.stats.stored >= expected, 60, f"{expected} messages stored")
         pub.fire_weather = FireWeatherProcessor().observe(pub.fwi_inputs, int(time.time() * 1000))
 
-        def ratings_stored() -> int:
-            try:
-                return len(influxql(influx_server.port, 'SELECT "fwi" FROM "fire_weather"', DB))
-            except RuntimeError:
-                return 0
-        servers.wait_until(lambda: ratings_stored() == len(pub.fire_weather), 30, "the fire-weather ratings")
+        servers.wait_until(lambda: len(stored_rows(influx_server.port, 'SELECT "fwi" FROM "fire_weather"', DB))
+                           == len(pub.fire_weather), 30, "the fire-weather ratings")
         for n in FLEET:
             client = clients[n.node]
             if n.dies:

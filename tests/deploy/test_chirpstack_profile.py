@@ -25,8 +25,8 @@ from gateway.lorawan import node_command
 from tests.deploy.conftest import CREDENTIALS_TOOL, broker_conf_for_test
 from tests.gateway.lorawan_messages import chirpstack_up
 from tests.harness import servers
-from tests.harness.gateway_runner import running_gateway
-from tests.harness.influx_query import influxql
+from tests.harness.gateway_runner import env_for_gateway, running_gateway
+from tests.harness.influx_query import stored_rows
 from tests.harness.servers import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -109,10 +109,8 @@ def lorawan_broker(tmp_path: Path) -> Iterator[servers.ManagedServer]:
     env_file.write_text("".join(f"{k}={v}\n" for k, v in PASSWORDS.items()))
     subprocess.run([sys.executable, str(CREDENTIALS_TOOL), "--auth-dir", str(auth), "init", "--lorawan",
                     "--env-file", str(env_file)], check=True, capture_output=True)
-    server = servers.mosquitto(tmp_path, extra_conf=broker_conf_for_test(auth))
-    server.start()
-    yield server
-    server.stop()
+    with servers.running(servers.mosquitto(tmp_path, extra_conf=broker_conf_for_test(auth))) as server:
+        yield server
 
 
 def _client(port: int, user: str, password: str, client_id: str) -> mqtt.Client:
@@ -130,30 +128,25 @@ def test_chirpstack_login_feeds_the_gateway_and_takes_its_downlinks(lorawan_brok
     port = lorawan_broker.port
     registry = tmp_path / "devices.json"
     registry.write_text(json.dumps({"devices": [{"dev_eui": EUI, "site": "deploylw", "node": "n001"}]}))
-    env = {"EMBERWATCH_MQTT_URL": f"mqtt://127.0.0.1:{port}", "EMBERWATCH_MQTT_USERNAME": "gateway",
-           "EMBERWATCH_MQTT_PASSWORD": PASSWORDS["MQTT_GATEWAY_PASSWORD"], "EMBERWATCH_MQTT_CLIENT_ID": "gw-deploylw",
-           "EMBERWATCH_INFLUX_URL": f"http://127.0.0.1:{influx_server.port}", "EMBERWATCH_INFLUX_DB": "deploylw",
-           "EMBERWATCH_MQTT_RECEIVER": "thread", "EMBERWATCH_LORAWAN_SERVER": "chirpstack",
-           "EMBERWATCH_LORAWAN_APPLICATION": APP, "EMBERWATCH_LORAWAN_REGISTRY": str(registry)}
+    env = env_for_gateway(port, influx_server.port, "deploylw", EMBERWATCH_MQTT_USERNAME="gateway",
+                          EMBERWATCH_MQTT_PASSWORD=PASSWORDS["MQTT_GATEWAY_PASSWORD"], EMBERWATCH_MQTT_RECEIVER="thread",
+                          EMBERWATCH_SITE="+", EMBERWATCH_LORAWAN_SERVER="chirpstack", EMBERWATCH_LORAWAN_APPLICATION=APP,
+                          EMBERWATCH_LORAWAN_REGISTRY=str(registry))
     downlinks: list[bytes] = []
+
+    def stored() -> list[int]:
+        return [r["seq"] for r in stored_rows(influx_server.port, "SELECT seq FROM alert", "deploylw")]
+
     chirpstack = _client(port, "chirpstack", PASSWORDS["MQTT_CHIRPSTACK_PASSWORD"], "chirpstack-integration")
     bridge = _client(port, "chirpstack-gateway-bridge", PASSWORDS["MQTT_GATEWAY_BRIDGE_PASSWORD"], "gw-bridge")
     chirpstack.on_message = lambda c, u, m: downlinks.append(bytes(m.payload))
     chirpstack.subscribe("application/+/device/+/command/down", qos=1)
     try:
-        with running_gateway(env) as gateway:
-            assert gateway.wait_subscribed(15)
+        with running_gateway(env):
             frame = codec.encode_alert(1, 0, 9000, 5377, 2, 1, 3500, 4000, 2000, -3000)
             bridge.publish(*chirpstack_up(EUI, frame, "2026-07-01T00:00:00Z", app=APP), qos=1).wait_for_publish(10)
             chirpstack.publish(*chirpstack_up(EUI, codec.encode_alert(2, 0, 9000, 5377, 2, 1, 3500, 4000, 2000, -3000),
                                               "2026-07-01T00:01:00Z", app=APP), qos=1).wait_for_publish(10)
-
-            def stored() -> list[int]:
-                try:
-                    return [r["seq"] for r in influxql(influx_server.port, "SELECT seq FROM alert", "deploylw")]
-                except RuntimeError:
-                    return []
-
             wait_until(lambda: stored() == [2], 15, "ChirpStack's uplink stored")
             parser = argparse.ArgumentParser()
             node_command.add_arguments(parser)

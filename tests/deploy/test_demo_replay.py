@@ -14,10 +14,10 @@ import pytest
 import yaml
 
 from edge_node.core import schema
-from tests.deploy.conftest import ROOT
+from tests.deploy.conftest import GATEWAY_PASSWORD, ROOT
 from tests.deploy.grafana_influxql import interpolate, panel_queries
 from tests.harness import servers
-from tests.harness.gateway_runner import running_gateway
+from tests.harness.gateway_runner import env_for_gateway, running_gateway
 from tests.harness.influx_query import influxql
 
 _spec = importlib.util.spec_from_file_location("live_replay", ROOT / "deploy" / "demo" / "live_replay.py")
@@ -92,17 +92,14 @@ def test_demo_service_command_fills_the_alert_dashboard(deploy_broker, influx_se
     """simulate -> replay (simulator login) -> broker with deployment auth -> gateway -> InfluxDB -> dashboard."""
     broker, _ = deploy_broker
     db = "deploy_demo"
-    gateway_env = {"EMBERWATCH_MQTT_URL": f"mqtt://127.0.0.1:{broker.port}", "EMBERWATCH_MQTT_USERNAME": "gateway",
-                   "EMBERWATCH_MQTT_PASSWORD": "gw-test-password", "EMBERWATCH_SITE": "demo",
-                   "EMBERWATCH_MQTT_CLIENT_ID": "gw-deploy-demo", "EMBERWATCH_INFLUX_URL":
-                   f"http://127.0.0.1:{influx_server.port}", "EMBERWATCH_INFLUX_DB": db}
+    gateway_env = env_for_gateway(broker.port, influx_server.port, db, EMBERWATCH_MQTT_USERNAME="gateway",
+                                  EMBERWATCH_MQTT_PASSWORD=GATEWAY_PASSWORD, EMBERWATCH_SITE="demo")
     env = {**os.environ, "DEMO_NODES": "30", "DEMO_DAYS": "1", "DEMO_IGNITIONS": "1", "DEMO_SEED": "3",
            "DEMO_SPEED": "1e9",  # no waiting in a test
            "DEMO_MQTT_PASSWORD": "sim-test-password"}
     event_log = tmp_path / "demo.jsonl"
     started_ms = int(time.time() * 1000)
     with running_gateway(gateway_env) as gateway:
-        assert gateway.wait_subscribed(15), "gateway subscription"
         result = subprocess.run(["sh", "-c", demo_shell_command(event_log, broker.port)], env=env, capture_output=True,
                                 text=True, timeout=300, check=False)
         assert result.returncode == 0, result.stderr[-3000:]

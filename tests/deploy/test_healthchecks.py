@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from tests.harness import servers
-from tests.harness.gateway_runner import running_gateway
+from tests.harness.gateway_runner import env_for_gateway, running_gateway
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
@@ -41,12 +41,9 @@ def test_influxdb_healthcheck_tells_up_from_down(influx_server) -> None:
 
 def test_gateway_healthcheck_tells_up_from_down(mosquitto_server, influx_server) -> None:
     health_port = servers.free_port()
-    env = {"EMBERWATCH_MQTT_URL": f"mqtt://127.0.0.1:{mosquitto_server.port}", "EMBERWATCH_SITE": "deployhealth",
-           "EMBERWATCH_MQTT_CLIENT_ID": "gw-deploy-health", "EMBERWATCH_INFLUX_DB": "deploy_health",
-           "EMBERWATCH_INFLUX_URL": f"http://127.0.0.1:{influx_server.port}",
-           "EMBERWATCH_HEALTH_PORT": str(health_port)}
+    env = env_for_gateway(mosquitto_server.port, influx_server.port, "deploy_health",
+                          EMBERWATCH_HEALTH_PORT=str(health_port))
     argv = healthcheck_argv("gateway", 8080, health_port)
-    with running_gateway(env) as gateway:
-        assert gateway.wait_subscribed(15), "gateway subscription"
+    with running_gateway(env):
         assert _exit_code(argv) == 0
     assert _exit_code(argv) != 0  # gateway gone: connection refused

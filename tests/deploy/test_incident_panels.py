@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import paho.mqtt.client as mqtt
 import pytest
 import yaml
 
@@ -23,11 +22,12 @@ from edge_node.core import schema
 from gateway.config import GatewayConfig
 from gateway.incidents.processor import open_incident_processor
 from gateway.ingest import Event
-from gateway.service import GatewayService, open_sink
 from tests.deploy.conftest import ROOT
 from tests.deploy.grafana_influxql import interpolate, panel_queries
 from tests.harness import servers
+from tests.harness.gateway_runner import env_for_gateway, running_gateway
 from tests.harness.influx_query import influxql
+from tests.harness.node_publisher import StreamPublisher
 
 pytestmark = pytest.mark.integration
 
@@ -82,14 +82,9 @@ def filled(mosquitto_server: servers.ManagedServer, influx_server: servers.Manag
     end_ms = (int(time.time() * 1000) // MIN_MS - 5) * MIN_MS
     result = Filled(end_ms)
     url = f"http://127.0.0.1:{influx_server.port}"
-    env = {"EMBERWATCH_MQTT_URL": f"mqtt://127.0.0.1:{mosquitto_server.port}", "EMBERWATCH_INFLUX_URL": url,
-           "EMBERWATCH_INFLUX_DB": DB, "EMBERWATCH_MQTT_CLIENT_ID": "gw-incident-panels", "EMBERWATCH_SITE": "+",
-           "EMBERWATCH_MQTT_RECEIVER": "thread", "EMBERWATCH_HEARTBEAT_INTERVAL_S": "86400"}
-    config = GatewayConfig.from_env(env)
-    processor = Recording(open_incident_processor(config, env), result)
-    service = GatewayService(config, open_sink(config.store), processors=[processor])
-    thread = __import__("threading").Thread(target=service.run, daemon=True)
-    thread.start()
+    env = env_for_gateway(mosquitto_server.port, influx_server.port, DB, EMBERWATCH_SITE="+",
+                          EMBERWATCH_MQTT_RECEIVER="thread", EMBERWATCH_HEARTBEAT_INTERVAL_S="86400")
+    processor = Recording(open_incident_processor(GatewayConfig.from_env(env), env), result)
     messages = [(schema.topic(site, n, "heartbeat"), schema.encode_heartbeat(
         n, 1, end_ms - 4 * 60 * MIN_MS, 3000, 2000, 4000, -3900, lat_e6=lat, lon_e6=lon, boot=1))
         for site, nodes in NODES.items() for n, (lat, lon) in nodes.items()]
@@ -97,23 +92,13 @@ def filled(mosquitto_server: servers.ManagedServer, influx_server: servers.Manag
                  _alert("north", "n1", 2, end_ms - 40 * MIN_MS), _alert("north", "n2", 2, end_ms - 38 * MIN_MS),
                  _alert("north", "n1", 3, end_ms - 28 * MIN_MS), _alert("north", "n2", 3, end_ms - 27 * MIN_MS),
                  _alert("south", "s1", 2, end_ms - 20 * MIN_MS), _alert("south", "s2", 2, end_ms - 19 * MIN_MS)]
-    try:
-        assert service.wait_subscribed(15)
-        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="incident-panels-nodes")
-        client.connect("127.0.0.1", mosquitto_server.port)
-        client.loop_start()
-        for info in [client.publish(t, p, qos=1) for t, p in messages]:
-            info.wait_for_publish(timeout=10)
-        client.disconnect()
-        client.loop_stop()
-        servers.wait_until(lambda: service.stats.stored >= len(messages) + 8, 30, "alerts and incidents stored")
+    with running_gateway(env, processors=[processor]) as gateway:
+        StreamPublisher(mosquitto_server.port, messages, client_id="incident-panels-nodes").start().join()
+        servers.wait_until(lambda: gateway.stats.stored >= len(messages) + 8, 30, "alerts and incidents stored")
         south = next(i for i, e in result.last.items() if e.site == "south")
         acked = _cli("--influx-url", url, "--influx-db", DB, "ack", south, "--by", "ops-desk")
         assert acked.returncode == 0, acked.stderr
         result.acked = south
-    finally:
-        service.stop()
-        thread.join(timeout=30)
     assert len(result.last) == 3
     return result
 

@@ -12,8 +12,8 @@ from edge_node.core import schema
 from edge_node.core import uplink_codec as codec
 from tests.deploy.grafana_influxql import interpolate, panel_queries
 from tests.gateway.lorawan_messages import CHIRPSTACK_APP, chirpstack_up
-from tests.harness.gateway_runner import running_gateway
-from tests.harness.influx_query import influxql
+from tests.harness.gateway_runner import env_for_gateway, running_gateway
+from tests.harness.influx_query import influxql, stored_rows
 from tests.harness.node_publisher import StreamPublisher
 from tests.harness.servers import wait_until
 
@@ -45,22 +45,13 @@ def filled(mosquitto_server, influx_server, tmp_path_factory: pytest.TempPathFac
     # a Wi-Fi node's heartbeat: no radio fields, so not on this dashboard
     messages.append((schema.topic("ridge", "wifi1", "heartbeat"),
                      schema.encode_heartbeat("wifi1", 1, T0_MS, 3700, 2000, 5000, -3000)))
-    env = {"EMBERWATCH_MQTT_URL": f"mqtt://127.0.0.1:{mosquitto_server.port}",
-           "EMBERWATCH_INFLUX_URL": f"http://127.0.0.1:{influx_server.port}", "EMBERWATCH_INFLUX_DB": db,
-           "EMBERWATCH_MQTT_CLIENT_ID": "gw-lorawan-panels", "EMBERWATCH_MQTT_RECEIVER": "thread",
-           "EMBERWATCH_LORAWAN_SERVER": "chirpstack", "EMBERWATCH_LORAWAN_APPLICATION": CHIRPSTACK_APP,
-           "EMBERWATCH_LORAWAN_REGISTRY": str(registry)}
-    with running_gateway(env) as gateway:
-        assert gateway.wait_subscribed(15)
+    env = env_for_gateway(mosquitto_server.port, influx_server.port, db, EMBERWATCH_SITE="+",
+                          EMBERWATCH_MQTT_RECEIVER="thread", EMBERWATCH_LORAWAN_SERVER="chirpstack",
+                          EMBERWATCH_LORAWAN_APPLICATION=CHIRPSTACK_APP, EMBERWATCH_LORAWAN_REGISTRY=str(registry))
+    with running_gateway(env):
         StreamPublisher(mosquitto_server.port, messages).start().join()
-
-        def count() -> int:
-            try:
-                return len(influxql(influx_server.port, "SELECT seq FROM heartbeat", db))
-            except RuntimeError:
-                return 0
-
-        wait_until(lambda: count() == 7, 20, "every heartbeat stored")
+        wait_until(lambda: len(stored_rows(influx_server.port, "SELECT seq FROM heartbeat", db)) == 7, 20,
+                   "every heartbeat stored")
     return db
 
 

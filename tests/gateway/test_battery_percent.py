@@ -67,9 +67,7 @@ def test_gateway_stores_a_percentage_for_every_node_in_influxdb(gateway_env, mos
     now_ms = int(time.time() * 1000)
     v1 = json.dumps({"v": 1, "k": "heartbeat", "node": "old", "seq": 1, "t_ms": now_ms, "bat_mv": 2620,
                      "queued": 0, "temp_cc": 1700, "rh_cp": 4200, "gas_q8": -1800}, separators=(",", ":"))
-    with running_gateway(gateway_env) as gateway:
-        gateway.processors.insert(0, BatteryPercentProcessor(BatterySettings("3xAA")))
-        assert gateway.wait_subscribed(15)
+    with running_gateway(gateway_env, processors=[BatteryPercentProcessor(BatterySettings("3xAA"))]):
         client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="battery-pct-test")
         client.connect("127.0.0.1", mosquitto_server.port)
         client.loop_start()

@@ -18,9 +18,9 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from edge_node.core import schema
-from tests.gateway.test_resilience import wait_all_stored
 from tests.harness import servers
-from tests.harness.gateway_runner import running_gateway
+from tests.harness.gateway_runner import own_broker, running_gateway
+from tests.harness.influx_query import wait_all_stored
 from tests.harness.node_publisher import StreamPublisher, alert_keys, alert_messages
 from tests.harness.servers import shipped_broker_lines, wait_until
 
@@ -30,34 +30,24 @@ pytestmark = pytest.mark.integration
 def test_broker_kill9_with_the_gateway_away_loses_nothing_queued(tmp_path: Path, gateway_env: dict[str, str],
                                                                  influx_server: servers.ManagedServer) -> None:
     """Before: with `autosave_interval 60`, 5,000 of 5,000 queued alerts were lost."""
-    broker = servers.mosquitto(tmp_path / "mosquitto", persistence_conf=servers.DURABLE_PERSISTENCE)
-    broker.start()
-    env = {**gateway_env, "EMBERWATCH_MQTT_URL": f"mqtt://127.0.0.1:{broker.port}"}
-    messages = alert_messages(env["EMBERWATCH_SITE"], nodes=10, per_node=50)
-    try:
-        with running_gateway(env) as gateway:  # creates the gateway's persistent session, then goes away
-            assert gateway.wait_subscribed(15)
+    messages = alert_messages(gateway_env["EMBERWATCH_SITE"], nodes=10, per_node=50)
+    with own_broker(gateway_env, tmp_path / "mosquitto", persistence_conf=servers.DURABLE_PERSISTENCE) as (broker, env):
+        with running_gateway(env):  # creates the gateway's persistent session, then goes away
+            pass
         publisher = StreamPublisher(broker.port, messages, client_id="nodes").start()
         publisher.join(60)  # every alert acknowledged by the broker: the nodes consider them delivered
         broker.stop(signal.SIGKILL)
         broker.start()
-        with running_gateway(env) as gateway:
-            assert gateway.wait_subscribed(15)
+        with running_gateway(env):
             wait_all_stored(influx_server.port, env["EMBERWATCH_INFLUX_DB"], alert_keys(messages), 30)
-    finally:
-        broker.stop()
 
 
 def test_broker_kill9_mid_stream_loses_nothing(tmp_path: Path, gateway_env: dict[str, str],
                                                influx_server: servers.ManagedServer) -> None:
     """Before: 3,500 of 10,000 lost (the broker came back without the gateway's session)."""
-    broker = servers.mosquitto(tmp_path / "mosquitto", persistence_conf=servers.DURABLE_PERSISTENCE)
-    broker.start()
-    env = {**gateway_env, "EMBERWATCH_MQTT_URL": f"mqtt://127.0.0.1:{broker.port}"}
-    messages = alert_messages(env["EMBERWATCH_SITE"], nodes=10, per_node=100)
-    try:
-        with running_gateway(env) as gateway:
-            assert gateway.wait_subscribed(15)
+    messages = alert_messages(gateway_env["EMBERWATCH_SITE"], nodes=10, per_node=100)
+    with own_broker(gateway_env, tmp_path / "mosquitto", persistence_conf=servers.DURABLE_PERSISTENCE) as (broker, env):
+        with running_gateway(env):
             # Nodes resend what the broker did not acknowledge (as the firmware's outbox does).
             publisher = StreamPublisher(broker.port, messages, rate_per_s=400, resend_after_s=2).start()
             wait_until(lambda: publisher.sent >= 300, 20, "first part of the stream")
@@ -66,8 +56,6 @@ def test_broker_kill9_mid_stream_loses_nothing(tmp_path: Path, gateway_env: dict
             broker.start()
             publisher.join(120)
             wait_all_stored(influx_server.port, env["EMBERWATCH_INFLUX_DB"], alert_keys(messages), 60)
-    finally:
-        broker.stop()
 
 
 @pytest.mark.skipif(shutil.which("mosquitto_passwd") is None and not Path("/usr/bin/mosquitto_passwd").exists(),
@@ -82,13 +70,11 @@ def test_a_node_login_cannot_take_the_gateways_client_id(tmp_path: Path, gateway
     for user, password in passwords.items():
         subprocess.run([passwd, "-b", str(password_file), user, password], check=True, capture_output=True)
     acl = Path(__file__).with_name("mosquitto_test.acl")
-    broker = servers.mosquitto(tmp_path / "mosquitto", extra_conf=(
-        f"allow_anonymous false\npassword_file {password_file}\nacl_file {acl}\n"
-        + shipped_broker_lines("use_username_as_clientid")))
-    broker.start()
-    env = {**gateway_env, "EMBERWATCH_MQTT_URL": f"mqtt://127.0.0.1:{broker.port}", "EMBERWATCH_SITE": "ridge",
-           "EMBERWATCH_MQTT_USERNAME": "gateway", "EMBERWATCH_MQTT_PASSWORD": passwords["gateway"]}
-    env.pop("EMBERWATCH_MQTT_CLIENT_ID")  # the default: the login itself
+    broker_conf = (f"allow_anonymous false\npassword_file {password_file}\nacl_file {acl}\n"
+                   + shipped_broker_lines("use_username_as_clientid"))
+    login_env = {**gateway_env, "EMBERWATCH_SITE": "ridge", "EMBERWATCH_MQTT_USERNAME": "gateway",
+                 "EMBERWATCH_MQTT_PASSWORD": passwords["gateway"]}
+    login_env.pop("EMBERWATCH_MQTT_CLIENT_ID")  # the default: the login itself
     messages = [(schema.topic("ridge", "n02", "alert"), schema.encode_alert(
         "n02", seq, 1_782_864_000_000 + seq * 1000, 900, 500, 2500, 3000, 1000, -3000, 3700)) for seq in range(1, 161)]
     stop = threading.Event()
@@ -108,8 +94,8 @@ def test_a_node_login_cannot_take_the_gateways_client_id(tmp_path: Path, gateway
                 pass
 
     try:
-        with running_gateway(env) as gateway:
-            assert gateway.wait_subscribed(15)
+        with own_broker(login_env, tmp_path / "mosquitto", extra_conf=broker_conf) as (broker, env), \
+                running_gateway(env) as gateway:
             assert gateway.config.mqtt.client_id == "gateway"
             thief = threading.Thread(target=steal, daemon=True)
             thief.start()
@@ -122,4 +108,3 @@ def test_a_node_login_cannot_take_the_gateways_client_id(tmp_path: Path, gateway
             assert gateway.source is not None and gateway.source.connection == 1  # never kicked off
     finally:
         stop.set()
-        broker.stop()

@@ -134,9 +134,7 @@ def test_gateway_stores_the_daily_rating_in_influxdb(gateway_env, mosquitto_serv
     site, db = gateway_env["EMBERWATCH_SITE"], gateway_env["EMBERWATCH_INFLUX_DB"]
     yesterday = int(time.time() * 1000) // DAY_MS - 1
     noon = _noon(yesterday)
-    with running_gateway(gateway_env) as gateway:
-        gateway.processors.append(FireWeatherProcessor())
-        assert gateway.wait_subscribed(15)
+    with running_gateway(gateway_env, processors=[FireWeatherProcessor()]):
         client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="fwi-test")
         client.connect("127.0.0.1", mosquitto_server.port)
         client.loop_start()

@@ -9,13 +9,20 @@ import signal
 import time
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
 import pytest
 
 from edge_node.core import schema
-from tests.gateway.test_resilience import children_of, health, is_alive, process_env, start_gateway_process
 from tests.harness import servers
-from tests.harness.influx_query import influxql
+from tests.harness.gateway_process import (
+    children_of,
+    is_alive,
+    kill_if_running,
+    process_env,
+    start_gateway_process,
+    wait_process_subscribed,
+)
+from tests.harness.influx_query import influxql, stored_rows
+from tests.harness.node_publisher import StreamPublisher
 from tests.harness.servers import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -28,15 +35,7 @@ NODES = {"a1": (41_900_000, -6_800_000), "a2": (41_901_797, -6_800_000), "a3": (
 
 
 def publish(port: int, messages: list[tuple[str, bytes]]) -> None:
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="incident-test-nodes")
-    client.connect("127.0.0.1", port)
-    client.loop_start()
-    try:
-        for info in [client.publish(t, p, qos=1) for t, p in messages]:
-            info.wait_for_publish(timeout=10)
-    finally:
-        client.disconnect()
-        client.loop_stop()
+    StreamPublisher(port, messages, client_id="incident-test-nodes").start().join(30)
 
 
 def fire_alert(site: str, node: str, seq: int, t_ms: int) -> tuple[str, bytes]:
@@ -46,13 +45,7 @@ def fire_alert(site: str, node: str, seq: int, t_ms: int) -> tuple[str, bytes]:
 
 
 def incident_rows(port: int, db: str) -> list[dict]:
-    try:
-        return influxql(port, 'SELECT "state", "nodes", "lat", "lon", "radius_m" FROM "incident" GROUP BY "incident"',
-                        db)
-    except RuntimeError as exc:
-        if "database not found" in str(exc):
-            return []
-        raise
+    return stored_rows(port, 'SELECT "state", "nodes", "lat", "lon", "radius_m" FROM "incident" GROUP BY "incident"', db)
 
 
 def suspect_alert(site: str, node: str, seq: int, t_ms: int) -> tuple[str, bytes]:
@@ -66,7 +59,7 @@ def kill_9_and_restart(proc, env: dict[str, str], log_path: Path, health_port: i
     proc.wait(10)
     wait_until(lambda: not any(is_alive(c) for c in children), 10, "the gateway's children exited")
     proc = start_gateway_process(env, log_path)
-    wait_until(lambda: health(health_port).get("subscribed"), 30, "restarted gateway subscribed")
+    wait_process_subscribed(health_port, "restarted gateway subscribed")
     return proc
 
 
@@ -88,7 +81,7 @@ def test_incident_survives_kill_9_with_its_id(tmp_path: Path, gateway_env: dict[
     log_path = tmp_path / "gateway.log"
     proc = start_gateway_process(env, log_path)
     try:
-        wait_until(lambda: health(health_port).get("subscribed"), 30, "gateway subscribed")
+        wait_process_subscribed(health_port)
         publish(mosquitto_server.port, node_heartbeats(site) + [fire_alert(site, "a1", 2, T0_MS + MIN_MS)])
         wait_until(lambda: incident_rows(influx_server.port, db), 30, "incident opened and stored", interval_s=0.2)
         (opened,) = incident_rows(influx_server.port, db)
@@ -106,9 +99,7 @@ def test_incident_survives_kill_9_with_its_id(tmp_path: Path, gateway_env: dict[
         assert "resumed 1 open incident" in log_path.read_text()
         stop(proc)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        kill_if_running(proc)
 
 
 def test_a_pending_suspect_survives_kill_9_and_opens_the_incident_with_its_neighbour(
@@ -119,7 +110,7 @@ def test_a_pending_suspect_survives_kill_9_and_opens_the_incident_with_its_neigh
     log_path = tmp_path / "gateway.log"
     proc = start_gateway_process(env, log_path)
     try:
-        wait_until(lambda: health(health_port).get("subscribed"), 30, "gateway subscribed")
+        wait_process_subscribed(health_port)
         publish(mosquitto_server.port, node_heartbeats(site) + [suspect_alert(site, "a1", 2, T0_MS + MIN_MS)])
         wait_until(lambda: influxql(influx_server.port, 'SELECT "level" FROM "alert"', db), 30, "suspect stored",
                    interval_s=0.2)
@@ -133,6 +124,4 @@ def test_a_pending_suspect_survives_kill_9_and_opens_the_incident_with_its_neigh
         assert opened["state"] == "opened" and opened["nodes"] == 2
         stop(proc)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        kill_if_running(proc)

@@ -16,7 +16,7 @@ from edge_node.core import uplink_codec as codec
 from gateway.lorawan.source import LorawanSource
 from tests.gateway.lorawan_messages import CHIRPSTACK_APP, CHIRPSTACK_DOC, TTN_APP, TTN_DOC, chirpstack_up, ttn_result, ttn_up
 from tests.harness.gateway_runner import running_gateway
-from tests.harness.influx_query import influxql
+from tests.harness.influx_query import stored_rows
 from tests.harness.node_publisher import StreamPublisher
 from tests.harness.servers import wait_until
 
@@ -30,15 +30,6 @@ def _registry(tmp_path: Path, site: str) -> str:
     path.write_text(json.dumps({"devices": [{"dev_eui": eui, "site": site, "node": f"n{i + 1:03d}"}
                                             for i, eui in enumerate(EUIS)]}))
     return str(path)
-
-
-def _rows(port: int, query: str, db: str) -> list[dict]:
-    try:
-        return influxql(port, query, db)
-    except RuntimeError as exc:
-        if "database not found" in str(exc):
-            return []
-        raise
 
 
 def _lorawan_source(gateway) -> LorawanSource:
@@ -66,19 +57,18 @@ def test_chirpstack_uplinks_are_stored_with_radio_metadata_and_deduplicated_acro
                                       "2026-07-01T00:07:00Z", 1))
     messages.append(chirpstack_up("70B3D57ED00000FF", codec.encode_heartbeat(1, 0, 0, 3000), "2026-07-01T00:07:00Z"))
     with running_gateway(env) as gateway:
-        assert gateway.wait_subscribed(15), "both subscriptions"
         StreamPublisher(mosquitto_server.port, messages).start().join()
-        wait_until(lambda: {(r["node"], r["seq"]) for r in _rows(
+        wait_until(lambda: {(r["node"], r["seq"]) for r in stored_rows(
             influx_server.port, "SELECT seq, node FROM alert", db)} == expected_alerts, 20, "every alert stored")
-        wait_until(lambda: len(_rows(influx_server.port, "SELECT * FROM heartbeat", db)) == 3, 10, "heartbeats")
+        wait_until(lambda: len(stored_rows(influx_server.port, "SELECT * FROM heartbeat", db)) == 3, 10, "heartbeats")
         rejected = dict(_lorawan_source(gateway).rejected)
         duplicates = gateway.ingest.duplicates
-    alerts = _rows(influx_server.port, "SELECT * FROM alert", db)
+    alerts = stored_rows(influx_server.port, "SELECT * FROM alert", db)
     assert len(alerts) == 15 and duplicates == 3
     assert {(r["node"], r["rssi_dbm"], r["sf"], r["gateways"]) for r in alerts if r["seq"] == 1} == {
         ("n001", -100, 11, 1), ("n002", -101, 11, 1), ("n003", -102, 11, 1)}
     assert all(r["boot"] == 40 + int(r["node"][1:]) - 1 and r["threshold"] == 256 for r in alerts)
-    beats = _rows(influx_server.port, "SELECT * FROM heartbeat", db)
+    beats = stored_rows(influx_server.port, "SELECT * FROM heartbeat", db)
     assert {r["battery_pct"] for r in beats} == {80} and {r["fcnt"] for r in beats} == {1}
     assert rejected == {"unknown_device": 2}  # the documented example's device, and one never registered
 
@@ -135,10 +125,9 @@ def test_ttn_uplinks_missed_while_the_gateway_was_down_come_back_from_the_storag
             ttn_up(eui, "n001", codec.encode_alert(6, 0, 9000, 5377, 2, 1, 3500, 4000, 2000, -3000),
                    now_iso.format(6))]
     with running_gateway(env) as gateway:
-        assert gateway.wait_subscribed(15), "subscriptions"
         wait_until(lambda: _lorawan_source(gateway).backfilled == 5, 10, "backfill on connect")
         StreamPublisher(mosquitto_server.port, live).start().join()
-        wait_until(lambda: sorted(r["seq"] for r in _rows(influx_server.port, "SELECT seq FROM alert", db))
+        wait_until(lambda: sorted(r["seq"] for r in stored_rows(influx_server.port, "SELECT seq FROM alert", db))
                    == [1, 2, 3, 4, 5, 6], 20, "alerts 1-6 stored once each")
         rejected = dict(_lorawan_source(gateway).rejected)
     path, auth = handler.requests[0]

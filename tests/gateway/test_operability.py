@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.gateway.test_resilience import ROOT, wait_all_stored
-from tests.harness import servers
-from tests.harness.gateway_runner import running_gateway
+from tests.harness.gateway_process import ROOT
+from tests.harness.gateway_runner import own_broker, own_influx, running_gateway
+from tests.harness.influx_query import wait_all_stored
 from tests.harness.node_publisher import StreamPublisher, alert_keys, alert_messages
 from tests.harness.servers import wait_until
 
@@ -26,13 +26,10 @@ pytestmark = pytest.mark.integration
 def test_health_is_degraded_while_the_store_is_down_and_nothing_can_hold_the_batch(
         tmp_path: Path, gateway_env: dict[str, str], mosquitto_server) -> None:
     """Before: /healthz said ok while InfluxDB was down and no spool was set."""
-    influx = servers.influxdb(tmp_path / "influxdb")
-    influx.start()
-    env = {**gateway_env, "EMBERWATCH_INFLUX_URL": f"http://127.0.0.1:{influx.port}"}  # no spool
-    messages = alert_messages(env["EMBERWATCH_SITE"], nodes=2, per_node=5)
-    try:
+    messages = alert_messages(gateway_env["EMBERWATCH_SITE"], nodes=2, per_node=5)
+    with own_influx(gateway_env, tmp_path / "influxdb") as (influx, env):  # no spool
         with running_gateway(env) as gateway:
-            assert gateway.wait_subscribed(15) and gateway.health()[0]
+            assert gateway.health()[0]
             influx.stop()
             StreamPublisher(mosquitto_server.port, messages).start().join(30)
             wait_until(lambda: not gateway.health()[0], 15, "degraded")
@@ -40,19 +37,14 @@ def test_health_is_degraded_while_the_store_is_down_and_nothing_can_hold_the_bat
             influx.start()
             wait_all_stored(influx.port, env["EMBERWATCH_INFLUX_DB"], alert_keys(messages), 30)  # held unacked
             wait_until(lambda: gateway.health()[0], 10, "healthy again")
-    finally:
-        influx.stop()
 
 
 def test_an_unreachable_broker_is_degraded_health_and_logged_with_back_off(
         tmp_path: Path, gateway_env: dict[str, str], influx_server, caplog) -> None:
     """Before: an unreachable broker logged nothing, even at DEBUG."""
-    broker = servers.mosquitto(tmp_path / "mosquitto")
-    broker.start()
-    env = {**gateway_env, "EMBERWATCH_MQTT_URL": f"mqtt://127.0.0.1:{broker.port}", "EMBERWATCH_MQTT_RECEIVER": "thread"}
-    try:
+    thread_env = {**gateway_env, "EMBERWATCH_MQTT_RECEIVER": "thread"}
+    with own_broker(thread_env, tmp_path / "mosquitto") as (broker, env):
         with caplog.at_level(logging.INFO, logger="emberwatch.gateway"), running_gateway(env) as gateway:
-            assert gateway.wait_subscribed(15)
             broker.stop()
             wait_until(lambda: gateway.health()[1]["problems"] == ["broker unreachable"], 10, "degraded")
 
@@ -64,8 +56,6 @@ def test_an_unreachable_broker_is_degraded_health_and_logged_with_back_off(
             broker.start()
             wait_until(lambda: gateway.health()[0], 40, "healthy again")
             assert any("broker reachable again" in r.getMessage() for r in caplog.records)
-    finally:
-        broker.stop()
 
 
 def test_a_password_in_a_url_never_reaches_the_output(tmp_path: Path) -> None:

@@ -12,7 +12,6 @@ import os
 import resource
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,10 +19,15 @@ from pathlib import Path
 import pytest
 
 from edge_node.core import schema
-from tests.gateway.test_resilience import ROOT, health, process_env, stored_keys, wait_all_stored
 from tests.harness import servers
-from tests.harness.gateway_runner import running_gateway
-from tests.harness.influx_query import influxql
+from tests.harness.gateway_process import (
+    kill_if_running,
+    process_env,
+    start_gateway_process,
+    wait_process_subscribed,
+)
+from tests.harness.gateway_runner import own_influx, running_gateway
+from tests.harness.influx_query import stored_alert_keys, stored_rows, wait_all_stored
 from tests.harness.node_publisher import StreamPublisher, alert_keys, alert_messages
 from tests.harness.servers import wait_until
 
@@ -35,15 +39,6 @@ YEAR_MS = 365 * 86_400_000
 def alert(site: str, node: str, seq: int, t_ms: int) -> tuple[str, bytes]:
     return schema.topic(site, node, "alert"), schema.encode_alert(
         node, seq, t_ms, 900, 500, 2500, 3000, 1000, -3000, 3700, boot=1)
-
-
-def rows(port: int, query: str, db: str) -> list[dict]:
-    try:
-        return influxql(port, query, db)
-    except RuntimeError as exc:
-        if "database not found" in str(exc):
-            return []
-        raise
 
 
 def test_bad_node_clocks_are_kept_flagged_and_same_millisecond_alerts_are_all_stored(
@@ -59,17 +54,16 @@ def test_bad_node_clocks_are_kept_flagged_and_same_millisecond_alerts_are_all_st
     messages.append((schema.topic(site, "n02", "heartbeat"), schema.encode_heartbeat(
         "n02", 1, now_ms + YEAR_MS, 3700, 2100, 4000, -3000, boot=1)))
     with running_gateway(env) as gateway:
-        assert gateway.wait_subscribed(15)
         StreamPublisher(mosquitto_server.port, messages).start().join(30)
         wait_until(lambda: gateway.stats.stored >= 22, 15, "every message stored")
         # The node with the clock a year ahead went quiet: offline after two missed heartbeats.
-        wait_until(lambda: ("n02", "offline") in {(r["node"], r["state"]) for r in rows(
+        wait_until(lambda: ("n02", "offline") in {(r["node"], r["state"]) for r in stored_rows(
             influx_server.port, "SELECT state, node FROM node_state", db)}, 15, "n02 marked offline")
         assert gateway.stats.store_rejected == 0 and gateway.ingest.clock_flagged == 2
-    flagged = rows(influx_server.port, "SELECT node_time_ms, clock_suspect, seq FROM alert WHERE node = 'n01'", db)
+    flagged = stored_rows(influx_server.port, "SELECT node_time_ms, clock_suspect, seq FROM alert WHERE node = 'n01'", db)
     assert len(flagged) == 1 and flagged[0]["node_time_ms"] == beyond_2262 and flagged[0]["clock_suspect"] == 1
     assert abs(flagged[0]["time"] - now_ms) < 60_000  # stored at the gateway's receive time
-    same_ms = rows(influx_server.port, "SELECT seq FROM alert WHERE node = 'n03'", db)
+    same_ms = stored_rows(influx_server.port, "SELECT seq FROM alert WHERE node = 'n03'", db)
     assert sorted(r["seq"] for r in same_ms) == list(range(1, 21))
     assert {r["time"] for r in same_ms} == {now_ms - 5000}  # read back in ms: the node's own time
 
@@ -77,18 +71,14 @@ def test_bad_node_clocks_are_kept_flagged_and_same_millisecond_alerts_are_all_st
 def test_a_partial_write_over_the_tag_limit_is_held_and_stored_once_the_limit_is_raised(
         tmp_path: Path, gateway_env: dict[str, str], mosquitto_server) -> None:
     """Before: past max-values-per-tag a new node's alerts were dropped, and miscounted."""
-    influx = servers.influxdb(tmp_path / "influxdb", max_values_per_tag=5)
-    influx.start()
-    env = {**gateway_env, "EMBERWATCH_INFLUX_URL": f"http://127.0.0.1:{influx.port}",
-           "EMBERWATCH_SPOOL_DIR": str(tmp_path / "spool"), "EMBERWATCH_BATCH_SIZE": "1000"}
-    site, db = env["EMBERWATCH_SITE"], env["EMBERWATCH_INFLUX_DB"]
+    site, db = gateway_env["EMBERWATCH_SITE"], gateway_env["EMBERWATCH_INFLUX_DB"]
     # Recent alerts: with the harness default time (T0_MS, months back, past the 45 min liveness
     # timeout) each node got an `offline` node_state point at the next liveness check (1 s later),
     # counted as stored, whenever the machine was slow enough to reach that check mid-test.
     messages = alert_messages(site, nodes=10, per_node=1, t0_ms=int(time.time() * 1000) - 60_000)
-    try:
+    spooling_env = {**gateway_env, "EMBERWATCH_SPOOL_DIR": str(tmp_path / "spool"), "EMBERWATCH_BATCH_SIZE": "1000"}
+    with own_influx(spooling_env, tmp_path / "influxdb", max_values_per_tag=5) as (influx, env):
         with running_gateway(env) as gateway:
-            assert gateway.wait_subscribed(15)
             # InfluxDB checks the limit against the values it already has (in whatever batches the
             # gateway writes), so the first 5 node ids go in and every later new one is refused.
             StreamPublisher(mosquitto_server.port, messages[:5]).start().join(30)
@@ -97,18 +87,14 @@ def test_a_partial_write_over_the_tag_limit_is_held_and_stored_once_the_limit_is
             wait_until(lambda: gateway.stats.store_rejected + gateway.stats.stored >= 10, 15, "the write answered")
             assert gateway.stats.store_rejected == 5 and gateway.stats.stored == 5  # counted one by one
             assert not gateway.stats.node_state_changes  # only the alerts went to the store
-            assert len(stored_keys(influx.port, db)) == gateway.stats.stored
+            assert len(stored_alert_keys(influx.port, db)) == gateway.stats.stored
             held = gateway.durability.dead_letter  # type: ignore[union-attr]
             assert held is not None and len(held) >= gateway.stats.store_rejected
         influx.stop()
-        influx = servers.influxdb(tmp_path / "influxdb", port=influx.port)  # the operator raised the limit
-        influx.start()
-        with running_gateway(env) as gateway:  # a restart offers the held events again
-            assert gateway.wait_subscribed(15)
-            wait_all_stored(influx.port, db, alert_keys(messages), 20)
+        raised = servers.influxdb(tmp_path / "influxdb", port=influx.port)  # the operator raised the limit
+        with servers.running(raised), running_gateway(env) as gateway:  # a restart offers the held events again
+            wait_all_stored(raised.port, db, alert_keys(messages), 20)
             assert len(gateway.durability.dead_letter or []) == 0  # type: ignore[union-attr]
-    finally:
-        influx.stop()
 
 
 @contextlib.contextmanager
@@ -157,24 +143,20 @@ def test_a_full_spool_disk_holds_alerts_unacked_without_crashing(
         tmp_path: Path, gateway_env: dict[str, str], mosquitto_server) -> None:
     """Before: the gateway exited 1 (ValueError: write to closed file). A 128 KiB tmpfs (or,
     where mounting is not allowed, RLIMIT_FSIZE of 128 KiB) holds ~450 of the 1,500 alerts."""
-    influx = servers.influxdb(tmp_path / "influxdb")
-    influx.start()
     limit_bytes = 128 * 1024
-    with small_disk(tmp_path / "disk", 128) as mounted:
-        env, health_port = process_env(tmp_path, gateway_env, EMBERWATCH_INFLUX_URL=f"http://127.0.0.1:{influx.port}",
-                                       EMBERWATCH_SPOOL_DIR=str(tmp_path / "disk" / "spool"))
-        site, db = env["EMBERWATCH_SITE"], env["EMBERWATCH_INFLUX_DB"]
-        messages = alert_messages(site, nodes=10, per_node=150)
+    site, db = gateway_env["EMBERWATCH_SITE"], gateway_env["EMBERWATCH_INFLUX_DB"]
+    messages = alert_messages(site, nodes=10, per_node=150)
+    with own_influx(gateway_env, tmp_path / "influxdb") as (influx, influx_env), \
+            small_disk(tmp_path / "disk", 128) as mounted:
+        env, health_port = process_env(tmp_path, influx_env, EMBERWATCH_SPOOL_DIR=str(tmp_path / "disk" / "spool"))
 
         def limit_file_size() -> None:
             if not mounted:
                 resource.setrlimit(resource.RLIMIT_FSIZE, (limit_bytes, limit_bytes))
 
-        with open(tmp_path / "gateway.log", "ab") as log:  # opened here: the limit applies to the child only
-            proc = subprocess.Popen([sys.executable, "-m", "emberwatch.cli", "gateway"], env=env, cwd=ROOT,
-                                    stdout=log, stderr=subprocess.STDOUT, preexec_fn=limit_file_size)
+        proc = start_gateway_process(env, tmp_path / "gateway.log", preexec_fn=limit_file_size)
         try:
-            wait_until(lambda: health(health_port).get("subscribed"), 30, "gateway subscribed")
+            wait_process_subscribed(health_port)
             influx.stop()
             publisher = StreamPublisher(mosquitto_server.port, messages, rate_per_s=1000).start()
             wait_until(lambda: metric(health_port, "emberwatch_gateway_spool_failures_total") > 0, 30,
@@ -189,7 +171,4 @@ def test_a_full_spool_disk_holds_alerts_unacked_without_crashing(
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(30) == 0
         finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-            influx.stop()
+            kill_if_running(proc)

@@ -46,16 +46,13 @@ def test_gateway_connects_over_tls_with_credentials(tmp_path: Path, gateway_env:
     passwd.touch()
     subprocess.run(["mosquitto_passwd", "-b", str(passwd), "gateway", "tls-secret"], check=True)
     subprocess.run(["mosquitto_passwd", "-b", str(passwd), "node", "node-secret"], check=True)
-    broker = servers.mosquitto(tmp_path / "mosquitto", extra_conf=(
-        f"cafile {ca}\ncertfile {crt}\nkeyfile {key}\nallow_anonymous false\npassword_file {passwd}\n"))
-    broker.start()
-    env = {**gateway_env, "EMBERWATCH_MQTT_URL": f"mqtts://127.0.0.1:{broker.port}",
-           "EMBERWATCH_MQTT_CA_FILE": str(ca), "EMBERWATCH_MQTT_USERNAME": "gateway",
-           "EMBERWATCH_MQTT_PASSWORD": "tls-secret"}
-    site = env["EMBERWATCH_SITE"]
-    try:
-        with running_gateway(env) as gateway:
-            wait_until(lambda: gateway.wait_subscribed(0.1), 15, "subscription over TLS")
+    site = gateway_env["EMBERWATCH_SITE"]
+    with servers.running(servers.mosquitto(tmp_path / "mosquitto", extra_conf=(
+            f"cafile {ca}\ncertfile {crt}\nkeyfile {key}\nallow_anonymous false\npassword_file {passwd}\n"))) as broker:
+        env = {**gateway_env, "EMBERWATCH_MQTT_URL": f"mqtts://127.0.0.1:{broker.port}",
+               "EMBERWATCH_MQTT_CA_FILE": str(ca), "EMBERWATCH_MQTT_USERNAME": "gateway",
+               "EMBERWATCH_MQTT_PASSWORD": "tls-secret"}
+        with running_gateway(env) as gateway:  # subscribed over TLS
             node = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="tls-node")
             node.tls_set(ca_certs=str(ca), cert_reqs=ssl.CERT_REQUIRED)
             node.username_pw_set("node", "node-secret")
@@ -66,8 +63,6 @@ def test_gateway_connects_over_tls_with_credentials(tmp_path: Path, gateway_env:
             node.disconnect()
             node.loop_stop()
             wait_until(lambda: gateway.stats.stored >= 1, 15, "alert stored")
-    finally:
-        broker.stop()
 
 
 def test_a_broker_with_an_untrusted_certificate_is_refused(tmp_path: Path, gateway_env: dict[str, str]) -> None:
@@ -75,14 +70,10 @@ def test_a_broker_with_an_untrusted_certificate_is_refused(tmp_path: Path, gatew
     other = tmp_path / "other"
     other.mkdir()
     other_ca, _, _ = make_certificates(other)
-    broker = servers.mosquitto(tmp_path / "mosquitto", extra_conf=(
-        f"cafile {ca}\ncertfile {crt}\nkeyfile {key}\nallow_anonymous true\n"))
-    broker.start()
-    env = {**gateway_env, "EMBERWATCH_MQTT_URL": f"mqtts://127.0.0.1:{broker.port}",
-           "EMBERWATCH_MQTT_CA_FILE": str(other_ca)}
-    try:
-        with running_gateway(env) as gateway:
+    with servers.running(servers.mosquitto(tmp_path / "mosquitto", extra_conf=(
+            f"cafile {ca}\ncertfile {crt}\nkeyfile {key}\nallow_anonymous true\n"))) as broker:
+        env = {**gateway_env, "EMBERWATCH_MQTT_URL": f"mqtts://127.0.0.1:{broker.port}",
+               "EMBERWATCH_MQTT_CA_FILE": str(other_ca)}
+        with running_gateway(env, subscribed_s=None) as gateway:
             assert not gateway.wait_subscribed(3)
             assert gateway.source is not None and not gateway.source.connected
-    finally:
-        broker.stop()

@@ -6,6 +6,8 @@ import json
 import urllib.parse
 import urllib.request
 
+from tests.harness.servers import wait_until
+
 
 def influxql(port: int, query: str, db: str = "emberwatch") -> list[dict]:
     """Rows of the first statement's series, as dicts (time in epoch ms), tags merged in."""
@@ -21,3 +23,33 @@ def influxql(port: int, query: str, db: str = "emberwatch") -> list[dict]:
         for values in series["values"]:
             rows.append({**tags, **dict(zip(series["columns"], values))})
     return rows
+
+
+def stored_rows(port: int, query: str, db: str) -> list[dict]:
+    """influxql, but no rows (instead of an error) while the gateway has not created the database yet."""
+    try:
+        return influxql(port, query, db)
+    except RuntimeError as exc:
+        if "database not found" in str(exc):
+            return []
+        raise
+
+
+def stored_alert_keys(port: int, db: str) -> set[tuple[str, int]]:
+    return {(r["node"], r["seq"]) for r in stored_rows(port, "SELECT seq, node FROM alert", db)}
+
+
+def wait_all_stored(port: int, db: str, expected: set[tuple[str, int]], timeout_s: float) -> None:
+    """Wait until the alerts stored are exactly these (node, seq); else say how many are missing."""
+    last: set[tuple[str, int]] = set()
+
+    def done() -> bool:
+        nonlocal last
+        last = stored_alert_keys(port, db)
+        return last == expected
+
+    try:
+        wait_until(done, timeout_s, "every alert stored", interval_s=0.5)
+    except TimeoutError:
+        raise AssertionError(f"{len(expected - last)} alerts missing, {len(last - expected)} unexpected, "
+                             f"e.g. missing {sorted(expected - last)[:5]}") from None

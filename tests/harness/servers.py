@@ -6,6 +6,7 @@ stopped and started again on the same port and data (for outage tests).
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import os
 import shutil
@@ -14,6 +15,7 @@ import socket
 import subprocess
 import time
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -87,6 +89,16 @@ class ManagedServer:
     def log_tail(self, n_chars: int = 3000) -> str:
         path = self.workdir / f"{self.name}.log"
         return path.read_text(errors="replace")[-n_chars:] if path.exists() else ""
+
+
+@contextlib.contextmanager
+def running(server: ManagedServer) -> Iterator[ManagedServer]:
+    """The server started for a with-block and stopped after it, pass or fail."""
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 SHIPPED_BROKER_CONF = Path(__file__).resolve().parents[2] / "deploy" / "mosquitto" / "mosquitto.conf"
