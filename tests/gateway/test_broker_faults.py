@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import shutil
 import signal
-import subprocess
 import threading
 import time
 from pathlib import Path
@@ -64,11 +63,7 @@ def test_a_node_login_cannot_take_the_gateways_client_id(tmp_path: Path, gateway
                                                          influx_server: servers.ManagedServer) -> None:
     """Before: a node login connecting as `emberwatch-gateway` kicked the gateway off (135-144 of 160 lost)."""
     passwords = {"gateway": "gw-secret", "ridge.n01": "n01-secret", "ridge.n02": "n02-secret"}
-    passwd = shutil.which("mosquitto_passwd") or "/usr/bin/mosquitto_passwd"
-    password_file = tmp_path / "passwd"
-    password_file.touch()
-    for user, password in passwords.items():
-        subprocess.run([passwd, "-b", str(password_file), user, password], check=True, capture_output=True)
+    password_file = servers.password_file(tmp_path / "passwd", passwords)
     acl = Path(__file__).with_name("mosquitto_test.acl")
     broker_conf = (f"allow_anonymous false\npassword_file {password_file}\nacl_file {acl}\n"
                    + shipped_broker_lines("use_username_as_clientid"))

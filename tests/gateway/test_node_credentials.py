@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -29,11 +27,7 @@ def alert(node: str, seq: int, site: str = "ridge") -> tuple[str, bytes]:
 
 @pytest.fixture
 def secured_broker(tmp_path: Path):
-    passwd = shutil.which("mosquitto_passwd") or "/usr/bin/mosquitto_passwd"
-    password_file = tmp_path / "passwd"
-    password_file.touch()
-    for user, password in PASSWORDS.items():
-        subprocess.run([passwd, "-b", str(password_file), user, password], check=True, capture_output=True)
+    password_file = servers.password_file(tmp_path / "passwd", PASSWORDS)
     with servers.running(servers.mosquitto(tmp_path / "mosquitto", extra_conf=(
             f"allow_anonymous false\npassword_file {password_file}\nacl_file {ACL}\n"))) as broker:
         yield broker

@@ -42,10 +42,7 @@ def make_certificates(folder: Path) -> tuple[Path, Path, Path]:
 
 def test_gateway_connects_over_tls_with_credentials(tmp_path: Path, gateway_env: dict[str, str]) -> None:
     ca, crt, key = make_certificates(tmp_path)
-    passwd = tmp_path / "passwd"
-    passwd.touch()
-    subprocess.run(["mosquitto_passwd", "-b", str(passwd), "gateway", "tls-secret"], check=True)
-    subprocess.run(["mosquitto_passwd", "-b", str(passwd), "node", "node-secret"], check=True)
+    passwd = servers.password_file(tmp_path / "passwd", {"gateway": "tls-secret", "node": "node-secret"})
     site = gateway_env["EMBERWATCH_SITE"]
     with servers.running(servers.mosquitto(tmp_path / "mosquitto", extra_conf=(
             f"cafile {ca}\ncertfile {crt}\nkeyfile {key}\nallow_anonymous false\npassword_file {passwd}\n"))) as broker:

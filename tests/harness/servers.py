@@ -101,6 +101,15 @@ def running(server: ManagedServer) -> Iterator[ManagedServer]:
         server.stop()
 
 
+def password_file(path: Path, logins: dict[str, str]) -> Path:
+    """A Mosquitto password file with these user: password logins, hashed by mosquitto_passwd."""
+    tool = _find("mosquitto_passwd", "/usr/bin/mosquitto_passwd")
+    path.touch()
+    for user, password in logins.items():
+        subprocess.run([tool, "-b", str(path), user, password], check=True, capture_output=True)
+    return path
+
+
 SHIPPED_BROKER_CONF = Path(__file__).resolve().parents[2] / "deploy" / "mosquitto" / "mosquitto.conf"
 
 
