@@ -2,7 +2,8 @@
 
 `--map temperature=COL,humidity=COL,gas=COL[,gas_kind=resistance|concentration]`
 says which columns hold what; every mistake (unknown key, missing column,
-non-numeric cell) is reported with the row and the columns that do exist.
+non-numeric cell, time unit, unsorted rows) is reported with the file, line and column,
+by the same strict reader (training/sensor_table.py) `evaluate` and `calibrate` use.
 """
 
 from __future__ import annotations
@@ -10,20 +11,20 @@ from __future__ import annotations
 import csv
 import math
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 
 from edge_node.core.features import GAS_SIGN_CONCENTRATION, GAS_SIGN_RESISTANCE
 from training.recordings import Recording
+from training.sensor_table import TIME_UNITS, InputError, SensorTable, read_sensor_csv
 
 GAS_KINDS = {"resistance": GAS_SIGN_RESISTANCE, "concentration": GAS_SIGN_CONCENTRATION}
 _REQUIRED_KEYS = ("temperature", "humidity", "gas")
 _MISSING_TEXT = {"", "na", "nan", "null", "none"}
 
 
-class MappingError(ValueError):
+class MappingError(InputError):
     """A column mapping or CSV that cannot be read as sensor data; the message says why."""
 
 
@@ -104,47 +105,44 @@ def to_float_array(values: list[str], column: str, source: str,
     return out
 
 
-def parse_times_s(values: list[str], column: str, source: str) -> np.ndarray:
-    """Epoch seconds from numbers or ISO-like date-times ('2015-02-04 17:51:00')."""
-    try:
-        out = np.array([float(v) for v in values])
-    except ValueError:
-        out = np.empty(len(values))
-        for i, text in enumerate(values):
-            try:
-                out[i] = datetime.fromisoformat(text.strip()).timestamp()
-            except ValueError:
-                raise MappingError(f"{source}: time column {column!r} data row {i + 1} is {text!r}; "
-                                   "use epoch seconds or ISO 8601 date-times") from None
-    if np.any(np.diff(out) <= 0):
-        raise MappingError(f"{source}: time column {column!r} is not strictly increasing")
-    return out
+def check_gas_values(table: SensorTable, gas: str, gas_sign: int) -> None:
+    """A resistance is > 0 and a concentration is >= 0: anything else is a wrong mapping, said with its line."""
+    g = table.columns[gas]
+    if gas_sign == GAS_SIGN_RESISTANCE and np.nanmin(g) <= 0:
+        bad = int(np.flatnonzero(g <= 0)[0])
+        raise MappingError(f"{table.path} line {table.line[bad]} column {gas!r}: {g[bad]:g} is not a resistance "
+                           "(> 0); a concentration sensor needs gas_kind=concentration")
+    if gas_sign == GAS_SIGN_CONCENTRATION and np.nanmin(g) < 0:
+        bad = int(np.flatnonzero(g < 0)[0])
+        raise MappingError(f"{table.path} line {table.line[bad]} column {gas!r}: a negative concentration")
 
 
 def load_mapped_csv(path: Path, cmap: ColumnMap, row_interval_s: float = 1.0,
-                    missing_values: tuple[float, ...] = ()) -> Recording:
-    """A user CSV as a Recording; without a time column rows are row_interval_s apart."""
+                    missing_values: tuple[float, ...] = (), time_unit: str = "auto", sort: bool = False,
+                    delimiter: str = ",") -> Recording:
+    """A user CSV as a Recording, read as strictly as `evaluate` and `calibrate` read it.
+
+    Without a time column rows are row_interval_s apart; sentinel values become gaps the node skips.
+    """
     names = [cmap.temperature, cmap.humidity, cmap.gas]
-    names += [c for c in (cmap.label, cmap.time) if c and c not in names]
-    cols = read_columns(path, names)
-    src = Path(path).name
-    n = len(cols[cmap.temperature])
-    if n == 0:
-        raise MappingError(f"{src} has a header but no data rows")
-    t_s = parse_times_s(cols[cmap.time], cmap.time, src) if cmap.time else np.arange(n) * row_interval_s
+    if cmap.label and cmap.label not in names:
+        names.append(cmap.label)
+    try:
+        table = read_sensor_csv(path, names, cmap.time, time_unit, row_interval_s, sort, delimiter, missing_values)
+    except InputError as exc:
+        raise MappingError(str(exc)) from None
+    check_gas_values(table, cmap.gas, cmap.gas_sign)
     label = None
     if cmap.label:
-        raw = to_float_array(cols[cmap.label], cmap.label, src)
+        raw = table.columns[cmap.label]
         if np.isnan(raw).any():
-            raise MappingError(f"{src}: label column {cmap.label!r} has empty cells")
+            bad = int(np.flatnonzero(np.isnan(raw))[0])
+            raise MappingError(f"{table.path} line {table.line[bad]} column {cmap.label!r}: a missing label")
         label = (raw > 0).astype(np.int64)
-    gas = to_float_array(cols[cmap.gas], cmap.gas, src, missing_values)
-    if np.nanmin(gas) <= 0 and cmap.gas_sign == GAS_SIGN_RESISTANCE:
-        raise MappingError(f"{src}: gas column {cmap.gas!r} has values <= 0, impossible for a resistance; "
-                           "is it a concentration (gas_kind=concentration)?")
-    return Recording(src, t_s, to_float_array(cols[cmap.temperature], cmap.temperature, src, missing_values),
-                     to_float_array(cols[cmap.humidity], cmap.humidity, src, missing_values), gas,
-                     cmap.gas_sign, label, provenance=f"user CSV {path}")
+    src = Path(path).name
+    return Recording(src, table.t_s, table.columns[cmap.temperature], table.columns[cmap.humidity],
+                     table.columns[cmap.gas], cmap.gas_sign, label,
+                     provenance=f"user CSV {path} (time read as {table.time_unit})")
 
 
 def add_csv_arguments(parser, csv_help: str) -> None:
@@ -157,6 +155,10 @@ def add_csv_arguments(parser, csv_help: str) -> None:
     parser.add_argument("--row-interval-s", type=float, default=1.0, help="row spacing when there is no --time")
     parser.add_argument("--missing", type=float, action="append", default=[],
                         help="sentinel value meaning 'missing' (repeatable), e.g. --missing -200")
+    parser.add_argument("--time-unit", choices=TIME_UNITS, default="auto",
+                        help="unit of --time: s, ms, iso (ISO 8601), or auto (detected and reported)")
+    parser.add_argument("--sort", action="store_true", help="sort rows by time instead of refusing unsorted input")
+    parser.add_argument("--delimiter", default=",", help="CSV field separator (default ','; e.g. ';')")
 
 
 def recording_from_args(args) -> Recording | None:
@@ -166,4 +168,5 @@ def recording_from_args(args) -> Recording | None:
     if not args.column_map:
         raise MappingError("--csv needs --map temperature=COL,humidity=COL,gas=COL[,gas_kind=...]")
     cmap = parse_column_map(args.column_map, label=args.label, time=args.time)
-    return load_mapped_csv(args.csv, cmap, args.row_interval_s, tuple(args.missing))
+    return load_mapped_csv(args.csv, cmap, args.row_interval_s, tuple(args.missing), args.time_unit, args.sort,
+                           args.delimiter)

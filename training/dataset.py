@@ -102,6 +102,33 @@ def build_splits(data_dir: Path, plan: SplitPlan, progress=lambda *a: None) -> D
 
 USER_TRAIN_FRACTION = 0.7
 USER_CALIB_FRACTION = 0.15
+MIN_USER_SAMPLES = 20        # a recording added to the default data: a 70/15/15 split at all
+MIN_ONLY_USER_SAMPLES = 120  # a recording that is all the model learns: 1 h at 30 s, so 15 % calibrates on 9 min
+
+
+def user_length_problem(rec: Recording, interval_s: int, alone: bool) -> str | None:
+    """Why the recording is too short to train on (None when it is long enough); cheap, before any heavy work."""
+    n = len(featurize(rec, interval_s))
+    need = MIN_ONLY_USER_SAMPLES if alone else MIN_USER_SAMPLES
+    if n >= need:
+        return None
+    span = float(rec.t_s[-1] - rec.t_s[0]) if len(rec.t_s) > 1 else 0.0
+    text = (f"{rec.name}: {len(rec.t_s)} rows spanning {span:.0f} s give {n} node samples at {interval_s} s; "
+            f"training needs at least {need} ({need * interval_s // 60} min)")
+    if alone:
+        return text + (" when it learns from this recording alone (--only-user-data); record longer, or add it "
+                       "to the default data (drop --only-user-data, weigh it with --user-weight N)")
+    return text + ", or a shorter --interval-s"
+
+
+def user_phase_offsets(rec: Recording, plan: SplitPlan) -> list[float]:
+    """Phase offsets at which a recording finer than the node interval is sampled, as the smoke blocks are.
+
+    Rows at or coarser than the interval give one series (an offset would only drop the first row).
+    """
+    row_s = float(np.median(np.diff(rec.t_s))) if len(rec.t_s) > 1 else float(plan.interval_s)
+    n = max(1, min(plan.phases, int(plan.interval_s // max(row_s, 1e-9))))
+    return [plan.interval_s * i / n for i in range(n)]
 
 
 def _normal_rows(fs: FeatureSeries) -> FeatureSeries:
@@ -111,21 +138,30 @@ def _normal_rows(fs: FeatureSeries) -> FeatureSeries:
     return FeatureSeries(fs.name, fs.t_s[m], fs.features[m], fs.readings[m], fs.dt_s[m], fs.label[m])
 
 
-def add_user_recording(out: DataSplits, rec: Recording, interval_s: int) -> None:
-    """A user CSV splits in time: first 70 % trains, next 15 % calibrates (normal rows only), last 15 % tests."""
-    fs = featurize(rec, interval_s)
-    if len(fs) < 20:
-        raise MappingError(f"{rec.name}: only {len(fs)} samples at {interval_s} s; need at least 20")
-    t_a = fs.t_s[int(USER_TRAIN_FRACTION * len(fs))]
-    t_b = fs.t_s[int((USER_TRAIN_FRACTION + USER_CALIB_FRACTION) * len(fs))]
-    out.train.append(_normal_rows(rows_between(fs, -1e18, t_a, f"{rec.name}_train")))
-    out.calib.append(_normal_rows(rows_between(fs, t_a, t_b, f"{rec.name}_calib")))
-    test = rows_between(fs, t_b, 1e18, f"{rec.name}_test")
-    if test.label is not None and len(test) and test.label.max() > 0:
-        out.test_labelled.append(test)
-    else:
-        out.test_normal.setdefault("user CSV", []).append(test)
-    out.provenance.append(f"{rec.provenance}: rows before t={t_a:.0f} s train, to t={t_b:.0f} s calib, rest test")
+def add_user_recording(out: DataSplits, rec: Recording, plan: SplitPlan) -> None:
+    """A user CSV splits in time: first 70 % trains, next 15 % calibrates (normal rows only), last 15 % tests.
+
+    Each phase offset (user_phase_offsets) is one more series in every split, cut at the same times.
+    """
+    problem = user_length_problem(rec, plan.interval_s, alone=False)
+    if problem:
+        raise MappingError(problem)
+    first = featurize(rec, plan.interval_s)
+    t_a = first.t_s[int(USER_TRAIN_FRACTION * len(first))]
+    t_b = first.t_s[int((USER_TRAIN_FRACTION + USER_CALIB_FRACTION) * len(first))]
+    offsets = user_phase_offsets(rec, plan)
+    for phase in offsets:
+        fs = featurize(rec, plan.interval_s, phase) if phase else first
+        tag = "" if len(offsets) == 1 else f"_p{phase:.0f}"
+        out.train.append(_normal_rows(rows_between(fs, -1e18, t_a, f"{rec.name}_train{tag}")))
+        out.calib.append(_normal_rows(rows_between(fs, t_a, t_b, f"{rec.name}_calib{tag}")))
+        test = rows_between(fs, t_b, 1e18, f"{rec.name}_test{tag}")
+        if test.label is not None and len(test) and test.label.max() > 0:
+            out.test_labelled.append(test)
+        else:
+            out.test_normal.setdefault("user CSV", []).append(test)
+    out.provenance.append(f"{rec.provenance}: rows before t={t_a:.0f} s train, to t={t_b:.0f} s calib, rest test"
+                          f" ({len(offsets)} phase offset{'s' if len(offsets) > 1 else ''})")
 
 
 def strong_event_subset(series: list[FeatureSeries]) -> list[FeatureSeries]:

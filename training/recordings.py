@@ -72,8 +72,9 @@ def resample_indices(t_s: np.ndarray, interval_s: float, phase_s: float = 0.0) -
     """
     if len(t_s) == 0:
         return np.zeros(0, dtype=np.int64)
-    ticks = np.arange(t_s[0] + phase_s, t_s[-1] + 1e-9, interval_s)
-    idx = np.searchsorted(t_s, ticks - 1e-9, side="left")
+    rel = t_s - t_s[0]  # epoch seconds (~1.8e9) resolve only ~2e-7 s: a 1e-9 tolerance on them lost the last row
+    ticks = np.arange(phase_s, rel[-1] + 1e-6, interval_s)
+    idx = np.searchsorted(rel, ticks - 1e-6, side="left")
     idx = idx[idx < len(t_s)]
     return np.unique(idx)
 

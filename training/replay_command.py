@@ -15,21 +15,17 @@ from pathlib import Path
 import numpy as np
 
 from edge_node.core.detector import Detector
-from edge_node.core.features import GAS_SIGN_CONCENTRATION, GAS_SIGN_RESISTANCE
 from edge_node.core.pipeline import NodePipeline
 from edge_node.core.scoring import Int8Autoencoder
+from training.csv_mapping import check_gas_values, parse_column_map
 from training.node_replay import EVENT_KINDS, Event, events_from_label
-from training.sensor_table import TIME_UNITS, InputError, SensorTable, _times_s, read_sensor_csv
+from training.sensor_table import InputError, SensorTable, _times_s, read_sensor_csv
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MIN_SAMPLES = 20
 
 
 def add_replay_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--time-unit", choices=TIME_UNITS, default="auto",
-                        help="unit of --time: s, ms, iso (ISO 8601), or auto (detected and reported)")
-    parser.add_argument("--sort", action="store_true", help="sort rows by time instead of refusing unsorted input")
-    parser.add_argument("--delimiter", default=",", help="CSV field separator (default ','; e.g. ';')")
     parser.add_argument("--threshold", type=int, help="override the model's factory threshold")
     parser.add_argument("--debounce", help="override k/n (alert when k of the last n samples are over)")
     parser.add_argument("--cooldown-s", type=int, help="override the cooldown")
@@ -70,13 +66,9 @@ def make_pipeline(weights, thr: int, k: int, n: int, cool: int) -> NodePipeline:
 
 
 def parse_map(text: str | None) -> tuple[str, str, str, int]:
-    from training.csv_mapping import MappingError, parse_column_map
     if not text:
         raise InputError("--csv needs --map temperature=COL,humidity=COL,gas=COL[,gas_kind=...]")
-    try:
-        cmap = parse_column_map(text)
-    except MappingError as exc:
-        raise InputError(str(exc)) from None
+    cmap = parse_column_map(text)  # its MappingError is an InputError
     return cmap.temperature, cmap.humidity, cmap.gas, cmap.gas_sign
 
 
@@ -85,14 +77,7 @@ def read_table(args, extra_columns: tuple[str, ...] = ()) -> tuple[SensorTable, 
     cols = [temp, rh, gas] + [c for c in extra_columns if c]
     table = read_sensor_csv(args.csv, cols, args.time, args.time_unit, args.row_interval_s, args.sort,
                             args.delimiter, tuple(args.missing))
-    g = table.columns[gas]
-    if sign == GAS_SIGN_RESISTANCE and np.nanmin(g) <= 0:
-        bad = int(np.flatnonzero(g <= 0)[0])
-        raise InputError(f"{args.csv} line {table.line[bad]} column {gas!r}: {g[bad]:g} is not a resistance "
-                         "(> 0); a concentration sensor needs gas_kind=concentration")
-    if sign == GAS_SIGN_CONCENTRATION and np.nanmin(g) < 0:
-        bad = int(np.flatnonzero(g < 0)[0])
-        raise InputError(f"{args.csv} line {table.line[bad]} column {gas!r}: a negative concentration")
+    check_gas_values(table, gas, sign)
     return table, (temp, rh, gas, sign)
 
 

@@ -113,18 +113,21 @@ def run_training(cfg: TrainConfig, progress: Progress) -> dict:
     user_train: list = []
     for rec in cfg.user_recordings:
         before = len(splits.train)
-        dataset.add_user_recording(splits, rec, cfg.plan.interval_s)
+        dataset.add_user_recording(splits, rec, cfg.plan)
         user_train += splits.train[before:]
     if cfg.user_recordings and cfg.only_user_data:
         splits.train = list(user_train)
         splits.calib = splits.calib[n_default_calib:]
+        splits.provenance.insert(0, "trained and calibrated on the user's recording alone; "
+                                    "the default sets below only test")
     # ~71,000 default rows drown a 30-minute recording: repeating its rows is how it gets a say
     splits.train += user_train * (cfg.user_weight - 1)
     f_train = stack_features(splits.train)
     scales = scorers.feature_scales(f_train)
     x = scorers.normalize(f_train, scales)
     ae.set_determinism(cfg.seed)
-    progress(f"{len(x)} training rows, {len(splits.calib)} calibration series, "
+    calib_days = metrics.series_days(splits.calib)
+    progress(f"{len(x)} training rows, {len(splits.calib)} calibration series ({calib_days:.2f} node-days), "
              f"{len(splits.test_labelled)} labelled test series")
 
     progress.step("train teacher, plain student, distilled student, pruned student (Keras, normal data only)")
@@ -191,6 +194,7 @@ def run_training(cfg: TrainConfig, progress: Progress) -> dict:
     threshold = int(methods[0].settings.threshold)
     d = export.deploy_settings(q, scales, threshold, k, n, cool, cfg.plan.interval_s)
     card = model_card(cfg, q, d, scales, tfl, results, table, splits.provenance, mismatches, len(x))
+    card["calibration_node_days"] = round(calib_days, 3)
     card["debounce_sensitivity"] = sensitivity
     written = export.write_all(export.ExportPaths(cfg.models_dir, cfg.weights_module), tfl, q, d, card, cfg.command)
     if cfg.report_path is not None:
@@ -201,7 +205,19 @@ def run_training(cfg: TrainConfig, progress: Progress) -> dict:
 
 
 def event_prefixes(cfg: TrainConfig) -> tuple[str, ...]:
-    return ("smoke_A_alarm", "smoke_F") + tuple(rec.name for rec in cfg.user_recordings)
+    labelled = tuple(rec.name for rec in cfg.user_recordings if rec.label is not None and rec.label.max() > 0)
+    return ("smoke_A_alarm", "smoke_F") + labelled
+
+
+def trained_on(cfg: TrainConfig) -> str:
+    user = "".join(f", plus the first 70 % of {r.name}" for r in cfg.user_recordings)
+    if cfg.only_user_data:
+        return "normal rows only: the first 70 % of " + " and ".join(r.name for r in cfg.user_recordings) + \
+            f" (sampled every {cfg.plan.interval_s} s, at up to {cfg.plan.phases} phase offsets when finer)"
+    weight = f" (counted {cfg.user_weight} times)" if cfg.user_recordings and cfg.user_weight > 1 else ""
+    return ("normal rows only: smoke set block A rows 0-2199 (1 Hz, sampled every "
+            f"{cfg.plan.interval_s} s at {cfg.plan.phases} phase offsets) and synthetic forest background"
+            + user + weight)
 
 
 DEBOUNCE_CANDIDATES = ((1, 1), (2, 3), (3, 5), (4, 6))
@@ -258,9 +274,7 @@ def model_card(cfg: TrainConfig, q: quantize.Int8Model, d: export.DeploySettings
         "training": {"teacher_epochs": cfg.teacher_epochs, "student_epochs": cfg.student_epochs,
                      "prune_sparsity": cfg.prune_sparsity, "plan": asdict(cfg.plan)},
         "data_provenance": provenance,
-        "trained_on": "normal rows only: smoke set block A rows 0-2199 (1 Hz, sampled every "
-                      f"{cfg.plan.interval_s} s at {cfg.plan.phases} phase offsets) and synthetic forest background"
-                      + "".join(f", plus the first 70 % of {r.name}" for r in cfg.user_recordings),
+        "trained_on": trained_on(cfg),
         "compression": table,
         "metrics": results,
     }

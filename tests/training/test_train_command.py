@@ -1,7 +1,10 @@
-"""`emberwatch train --quick` end to end on real data: artefacts written, same seed -> same bytes."""
+"""`emberwatch train --quick` end to end on real data: artefacts written, same seed -> same bytes;
+and on a user's clean recording alone (--only-user-data): a weights module the node can load."""
 
+import importlib.util
 import json
 
+import numpy as np
 import pytest
 
 pytest.importorskip("tensorflow", reason="tensorflow (train extra) is needed to train")
@@ -9,10 +12,11 @@ pytest.importorskip("tensorflow", reason="tensorflow (train extra) is needed to 
 from emberwatch.cli import main
 
 
-def train_into(out_dir, data_dir, seed=11):
+def train_into(out_dir, data_dir, seed=11, extra=(), epochs=(2, 3)):
     argv = ["train", "--quick", "--quiet", "--seed", str(seed), "--data-dir", str(data_dir),
             "--models-dir", str(out_dir), "--weights-module", str(out_dir / "model_weights.py"),
-            "--report", str(out_dir / "report.md"), "--teacher-epochs", "2", "--student-epochs", "3", "--no-qat"]
+            "--report", str(out_dir / "report.md"), "--teacher-epochs", str(epochs[0]),
+            "--student-epochs", str(epochs[1]), "--no-qat", *extra]
     assert main(argv) == 0
 
 
@@ -35,3 +39,52 @@ def test_missing_data_dir_is_a_clear_error(tmp_path, capsys):
             "--models-dir", str(tmp_path), "--weights-module", str(tmp_path / "w.py"), "--no-report"]
     assert main(argv) == 2
     assert "real data sets live in ../shared/data" in capsys.readouterr().err
+
+
+def write_clean_csv(path, hours=4.0, row_s=10):
+    """A quiet synthetic forest recording as a user would export it: epoch milliseconds, a row every row_s."""
+    from training.synthetic import forest_node_days
+
+    rec = forest_node_days(seed=5, days=hours / 24, interval_s=row_s)
+    t_ms = 1782864000000 + np.rint((rec.t_s - rec.t_s[0]) * 1000).astype(np.int64)
+    lines = ["time_ms,temp_c,rh_pct,gas_ohm"] + [f"{t},{a:.2f},{b:.2f},{c:.0f}"
+                                                 for t, a, b, c in zip(t_ms, rec.temp_c, rec.rh_pct, rec.gas_raw)]
+    path.write_text("\n".join(lines) + "\n")
+    return len(rec)
+
+
+@pytest.mark.slow
+def test_training_on_the_users_clean_recording_alone(tmp_path, data_dir, capsys):
+    csv_path = tmp_path / "my_site.csv"
+    rows = write_clean_csv(csv_path)
+    out = tmp_path / "model"
+    train_into(out, data_dir, extra=["--csv", str(csv_path), "--map", "temperature=temp_c,humidity=rh_pct,gas=gas_ohm",
+                                     "--time", "time_ms", "--only-user-data", "--no-report"], epochs=(10, 20))
+    captured = capsys.readouterr()
+    summary = json.loads(captured.out)
+    assert "calibrated on 0.0" in captured.err and "emberwatch calibrate --csv" in captured.err  # 4 h is little
+
+    spec = importlib.util.spec_from_file_location("users_weights", out / "model_weights.py")
+    weights = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(weights)
+    from edge_node.core.scoring import Int8Autoencoder
+    model = Int8Autoencoder.from_module(weights)
+    assert weights.THRESHOLD == summary["threshold"] > 0 and model.macs() == 144
+    first_line = (out / "model_weights.py").read_text().splitlines()[0]
+    assert "--csv my_site.csv" in first_line and "--only-user-data" in first_line and "--quick" in first_line
+
+    card = json.loads((out / "model_card.json").read_text())
+    # Every training row is the user's: 70 % of the 30 s samples, at the 3 phase offsets of the quick plan
+    # (rows every 10 s), and none of the default data
+    samples = rows // 3
+    assert abs(card["training_rows"] - 3 * int(0.7 * samples)) <= 3
+    assert card["trained_on"].startswith("normal rows only: the first 70 % of my_site.csv")
+    assert card["data_provenance"][0].startswith("trained and calibrated on the user's recording alone")
+    assert "time read as ms" in " ".join(card["data_provenance"])
+    # The node the user ships is quiet on its own air: most samples score under the threshold, also in the
+    # last 15 %, which it neither trained nor calibrated on (a rain shower early on scores high: wet air)
+    from training.csv_mapping import load_mapped_csv, parse_column_map
+    from training.recordings import featurize
+    rec = load_mapped_csv(csv_path, parse_column_map("temperature=temp_c,humidity=rh_pct,gas=gas_ohm", time="time_ms"))
+    scores = [model.score([int(v) for v in row]) for row in featurize(rec, 30).features]
+    assert np.median(scores) < weights.THRESHOLD and np.median(scores[int(0.85 * samples):]) < weights.THRESHOLD
