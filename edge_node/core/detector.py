@@ -32,9 +32,13 @@ GAS_EVIDENCE_Q8 = 64       # gas index 1/4 doubling over the node's baseline (re
 GAS_Q8_PER_RH_CP_NUM = 3   # 0.03 gas index per centi-%RH: resistance -0.8 % per %RH (log2 q8: 3 per %RH)
 GAS_Q8_PER_RH_CP_DEN = 100
 HEAT_EVIDENCE_CC = 150     # 1.5 degC over the node's baseline ...
-HEAT_RISING_CC = 40        # ... and the last minute 0.4 degC over the last ten: heat arriving now.
+HEAT_RISING_CC = 100       # ... and the last minute 1 degC over the last ten: heat arriving now.
 # An afternoon is also 1.5 degC over a 6-hour baseline, but it warms 0.01 degC a minute: with the
 # level alone, every passing exhaust plume on a warm afternoon read as "gas and heat" (simulator).
+# A sunny morning warms faster, 2-5 degC an hour, which puts the 1-minute average 0.3-0.75 degC over
+# the 10-minute one (540 s x the rate) before any turbulence: at 0.4 degC, two exhaust plumes on
+# 8-9 am mornings became fire-level alerts (simulator seed 1). 1 degC is over 6 degC an hour, which
+# weather does not do and the air next to a fire does.
 STRONGER_FACTOR = 2
 
 

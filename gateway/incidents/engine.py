@@ -181,19 +181,25 @@ class IncidentEngine:
                       int(event.fields.get("score", thr)) / thr,
                       int(event.fields.get("lvl", schema.LEVEL_FIRE)))
         state.projection(ev.lat, ev.lon)
+        # The node's own earlier suspects are the start of the same anomaly: they go with it, so an
+        # escalation from suspect to fire is seen as one (see _confirmation).
+        own = [s for s in state.suspects if s.node == ev.node]
         matches = [inc for inc in state.incidents.values() if self._agrees(state, inc, ev)]
         if matches:
-            return self._join(state, matches, ev)
+            state.suspects = [s for s in state.suspects if s.node != ev.node]
+            return self._join(state, matches, [*own, ev])
         if ev.level >= schema.LEVEL_FIRE:
-            return self._open(state, [ev], f"fire-level alert from {ev.node}")
+            state.suspects = [s for s in state.suspects if s.node != ev.node]
+            return self._open(state, [*own, ev], f"fire-level alert from {ev.node}")
         near = self._near_m(state)
-        cluster = {s.node: s for s in state.suspects if s.node != ev.node and abs(ev.t_ms - s.t_ms)
-                   < self.settings.suspect_window_ms and self._distance_m(state, s, ev) <= near}
+        cluster = [s for s in state.suspects if s.node != ev.node and abs(ev.t_ms - s.t_ms)
+                   < self.settings.suspect_window_ms and self._distance_m(state, s, ev) <= near]
         state.suspects.append(ev)
         if not cluster:
             return []
-        state.suspects = [s for s in state.suspects if s.node not in cluster and s.node != ev.node]
-        return self._open(state, [*cluster.values(), ev], f"suspects from {len(cluster) + 1} nodes within {near:.0f} m")
+        nodes = {s.node for s in cluster} | {ev.node}
+        state.suspects = [s for s in state.suspects if s.node not in nodes]
+        return self._open(state, [*cluster, *own, ev], f"suspects from {len(nodes)} nodes within {near:.0f} m")
 
     def _open(self, state: SiteState, evidence: list[Evidence], reason: str) -> list[Event]:
         first = min(evidence, key=lambda e: (e.t_ms, e.node))
@@ -203,17 +209,20 @@ class IncidentEngine:
             self._add(inc, ev)
         state.incidents[inc.id] = inc
         self._relocate(state, inc)
-        out = [records.transition_event(inc, OPENED, first.t_ms, reason)]
-        return out + self._maybe_confirm(inc, max(e.t_ms for e in evidence))
+        decided_ms = max(e.t_ms for e in evidence)  # stamped when the evidence sufficed, not at its first piece
+        out = [records.transition_event(inc, OPENED, decided_ms, reason)]
+        return out + self._maybe_confirm(inc, decided_ms)
 
-    def _join(self, state: SiteState, matches: list[Incident], ev: Evidence) -> list[Event]:
+    def _join(self, state: SiteState, matches: list[Incident], evidence: list[Evidence]) -> list[Event]:
         # A confirmed incident has paged already: it keeps its id, so the merge pages nobody again.
         keep = min(matches, key=lambda i: (not i.confirmed, i.first_ms, i.id))
+        ev = evidence[-1]
         out = []
         for other in matches:
             if other is not keep:
                 out += self._merge(state, keep, other, ev.t_ms)
-        self._add(keep, ev)
+        for piece in evidence:
+            self._add(keep, piece)
         self._relocate(state, keep)
         for other in [i for i in state.incidents.values() if i is not keep]:
             if self._distance_m(state, keep, other) <= self._near_m(state):  # the estimates met

@@ -116,7 +116,7 @@ def test_one_suspect_is_not_an_incident_two_near_ones_are() -> None:
     assert feed(engine, alert("n44", T0 + MIN, lvl=schema.LEVEL_SUSPECT)) == []  # far away
     out = feed(engine, alert("n01", T0 + 5 * MIN, lvl=schema.LEVEL_SUSPECT))
     assert [s for _, s in states(out)] == ["opened"] and out[0].fields["nodes"] == 2
-    assert out[0].t_ms == T0  # stamped with its first evidence
+    assert out[0].t_ms == T0 + 5 * MIN and out[0].fields["first_ms"] == T0  # stamped when decided; since T0
 
 
 def test_a_lone_node_confirms_by_persisting() -> None:
@@ -231,3 +231,12 @@ def test_rebuild_puts_a_stored_suspect_back_in_wait_for_its_neighbour(tmp_path) 
     (opened,) = feed(fresh, alert("n23", T0 + 2 * MIN, lvl=schema.LEVEL_SUSPECT))
     assert opened.fields["state"] == "opened" and opened.fields["nodes"] == 2
     assert feed(fresh, alert("n01", T0 + 3 * MIN, lvl=schema.LEVEL_SUSPECT)) == []  # n00's faulty one waits not
+
+
+def test_a_nodes_own_earlier_suspect_makes_its_fire_level_alert_an_escalation() -> None:
+    engine = grid_engine()
+    assert feed(engine, alert("n22", T0, lvl=schema.LEVEL_SUSPECT)) == []
+    out = feed(engine, alert("n22", T0 + 6 * MIN, lvl=schema.LEVEL_FIRE))
+    assert [s for _, s in states(out)] == ["opened", "confirmed"]
+    assert out[0].t_ms == T0 + 6 * MIN and out[1].fields["reason"] == "n22 escalated from suspect to fire"
+    assert engine.site(SITE).suspects == []
