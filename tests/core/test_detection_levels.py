@@ -62,8 +62,9 @@ def test_gas_alone_that_grows_or_holds_is_fire_sooner_than_a_decaying_puff() -> 
 
 
 def test_fire_signature_needs_gas_with_heat_or_long_gas_or_heat_with_a_dead_gas_channel() -> None:
-    heat, gas, both, none = [400, 90, 0, 0, 0, 0], [0, 0, 0, 0, 300, 50], [400, 90, 0, 0, 300, 50], [0] * 6
+    heat, gas, both, none = [400, 150, 0, 0, 0, 0], [0, 0, 0, 0, 300, 50], [400, 150, 0, 0, 300, 50], [0] * 6
     assert fire_persist_s([400, 5, 0, 0, 300, 50], 0) == GAS_ALONE_PERSIST_S  # a warm afternoon is not heat
+    assert fire_persist_s([400, 60, 0, 0, 300, 50], 0) == GAS_ALONE_PERSIST_S  # nor a sunny morning (+4 degC/h)
     assert fire_persist_s(both, 0) == FIRE_PERSIST_S
     assert fire_persist_s(gas, 0) == GAS_ALONE_PERSIST_S
     assert fire_persist_s(heat, 0) == -1                            # a sun fleck is never fire
