@@ -5,7 +5,6 @@ Real Mosquitto, real InfluxDB 1.6.7 and the real `emberwatch gateway` process.
 
 from __future__ import annotations
 
-import signal
 import time
 from pathlib import Path
 
@@ -13,15 +12,8 @@ import pytest
 
 from edge_node.core import schema
 from tests.harness import servers
-from tests.harness.gateway_process import (
-    children_of,
-    is_alive,
-    kill_if_running,
-    process_env,
-    start_gateway_process,
-    wait_process_subscribed,
-)
-from tests.harness.influx_query import influxql, stored_rows
+from tests.harness.gateway_process import GatewayProcess
+from tests.harness.influx_query import stored_rows
 from tests.harness.node_publisher import StreamPublisher
 from tests.harness.servers import wait_until
 
@@ -53,41 +45,23 @@ def suspect_alert(site: str, node: str, seq: int, t_ms: int) -> tuple[str, bytes
         node, seq, t_ms, 700, 400, 2100, 4000, 60_000, -4000, 3000, lvl=schema.LEVEL_SUSPECT, boot=1)
 
 
-def kill_9_and_restart(proc, env: dict[str, str], log_path: Path, health_port: int):
-    children = children_of(proc.pid)
-    proc.kill()  # SIGKILL: no chance to save anything
-    proc.wait(10)
-    wait_until(lambda: not any(is_alive(c) for c in children), 10, "the gateway's children exited")
-    proc = start_gateway_process(env, log_path)
-    wait_process_subscribed(health_port, "restarted gateway subscribed")
-    return proc
-
-
 def node_heartbeats(site: str) -> list[tuple[str, bytes]]:
     return [(schema.topic(site, n, "heartbeat"), schema.encode_heartbeat(
         n, 1, T0_MS, 3000, 2000, 4000, -3900, lat_e6=lat, lon_e6=lon, boot=1)) for n, (lat, lon) in NODES.items()]
 
 
-def stop(proc) -> None:
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(20) == 0
-
-
 def test_incident_survives_kill_9_with_its_id(tmp_path: Path, gateway_env: dict[str, str],
                                               mosquitto_server: servers.ManagedServer,
                                               influx_server: servers.ManagedServer) -> None:
-    env, health_port = process_env(tmp_path, gateway_env, EMBERWATCH_MQTT_RECEIVER="process")
-    site, db = env["EMBERWATCH_SITE"], env["EMBERWATCH_INFLUX_DB"]
-    log_path = tmp_path / "gateway.log"
-    proc = start_gateway_process(env, log_path)
-    try:
-        wait_process_subscribed(health_port)
+    site, db = gateway_env["EMBERWATCH_SITE"], gateway_env["EMBERWATCH_INFLUX_DB"]
+    with GatewayProcess(tmp_path, gateway_env, EMBERWATCH_MQTT_RECEIVER="process") as gateway:
         publish(mosquitto_server.port, node_heartbeats(site) + [fire_alert(site, "a1", 2, T0_MS + MIN_MS)])
         wait_until(lambda: incident_rows(influx_server.port, db), 30, "incident opened and stored", interval_s=0.2)
         (opened,) = incident_rows(influx_server.port, db)
         assert opened["state"] == "opened"
 
-        proc = kill_9_and_restart(proc, env, log_path, health_port)
+        gateway.kill_9()  # no chance to save anything
+        gateway.start("restarted gateway subscribed")
         publish(mosquitto_server.port, [fire_alert(site, "a2", 2, T0_MS + 3 * MIN_MS),
                                         fire_alert(site, "a3", 2, T0_MS + 5 * MIN_MS)])
         wait_until(lambda: len(incident_rows(influx_server.port, db)) >= 3, 30, "evidence after the restart stored",
@@ -96,32 +70,25 @@ def test_incident_survives_kill_9_with_its_id(tmp_path: Path, gateway_env: dict[
         assert {r["incident"] for r in rows} == {opened["incident"]}, "one incident, under its first id"
         assert [r["state"] for r in rows] == ["opened", "confirmed", "updated"]
         assert rows[-1]["nodes"] == 3
-        assert "resumed 1 open incident" in log_path.read_text()
-        stop(proc)
-    finally:
-        kill_if_running(proc)
+        assert "resumed 1 open incident" in gateway.log_path.read_text()
+        assert gateway.stop() == 0
 
 
 def test_a_pending_suspect_survives_kill_9_and_opens_the_incident_with_its_neighbour(
         tmp_path: Path, gateway_env: dict[str, str], mosquitto_server: servers.ManagedServer,
         influx_server: servers.ManagedServer) -> None:
-    env, health_port = process_env(tmp_path, gateway_env, EMBERWATCH_MQTT_RECEIVER="process")
-    site, db = env["EMBERWATCH_SITE"], env["EMBERWATCH_INFLUX_DB"]
-    log_path = tmp_path / "gateway.log"
-    proc = start_gateway_process(env, log_path)
-    try:
-        wait_process_subscribed(health_port)
+    site, db = gateway_env["EMBERWATCH_SITE"], gateway_env["EMBERWATCH_INFLUX_DB"]
+    with GatewayProcess(tmp_path, gateway_env, EMBERWATCH_MQTT_RECEIVER="process") as gateway:
         publish(mosquitto_server.port, node_heartbeats(site) + [suspect_alert(site, "a1", 2, T0_MS + MIN_MS)])
-        wait_until(lambda: influxql(influx_server.port, 'SELECT "level" FROM "alert"', db), 30, "suspect stored",
+        wait_until(lambda: stored_rows(influx_server.port, 'SELECT "level" FROM "alert"', db), 30, "suspect stored",
                    interval_s=0.2)
         assert incident_rows(influx_server.port, db) == []  # one suspect alone opens nothing
 
-        proc = kill_9_and_restart(proc, env, log_path, health_port)
+        gateway.kill_9()
+        gateway.start("restarted gateway subscribed")
         publish(mosquitto_server.port, [suspect_alert(site, "a2", 2, T0_MS + 3 * MIN_MS)])
         wait_until(lambda: incident_rows(influx_server.port, db), 30, "incident opened by the two suspects",
                    interval_s=0.2)
         (opened,) = incident_rows(influx_server.port, db)
         assert opened["state"] == "opened" and opened["nodes"] == 2
-        stop(proc)
-    finally:
-        kill_if_running(proc)
+        assert gateway.stop() == 0

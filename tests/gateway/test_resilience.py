@@ -16,16 +16,7 @@ import pytest
 
 from gateway.mqtt_source import MqttSource
 from tests.harness import servers
-from tests.harness.gateway_process import (
-    children_of,
-    health,
-    is_alive,
-    kill_if_running,
-    process_env,
-    receiver_child,
-    start_gateway_process,
-    wait_process_subscribed,
-)
+from tests.harness.gateway_process import GatewayProcess, receiver_child
 from tests.harness.gateway_runner import own_broker, own_influx, running_gateway
 from tests.harness.influx_query import stored_alert_keys, wait_all_stored
 from tests.harness.node_publisher import StreamPublisher, alert_keys, alert_messages
@@ -81,37 +72,26 @@ def test_killed_with_sigkill_mid_stream_then_restarted_loses_nothing(
         victim: str, tmp_path: Path, gateway_env: dict[str, str], mosquitto_server: servers.ManagedServer,
         influx_server: servers.ManagedServer) -> None:
     """SIGKILL of the gateway process, or of its MQTT receiver child (then the gateway exits 1)."""
-    env, health_port = process_env(tmp_path, gateway_env, EMBERWATCH_MQTT_RECEIVER="process")
-    site, db = env["EMBERWATCH_SITE"], env["EMBERWATCH_INFLUX_DB"]
+    site, db = gateway_env["EMBERWATCH_SITE"], gateway_env["EMBERWATCH_INFLUX_DB"]
     messages = alert_messages(site, nodes=10, per_node=300)
-    log_path = tmp_path / "gateway.log"
-    proc = start_gateway_process(env, log_path)
-    try:
-        wait_process_subscribed(health_port)
+    with GatewayProcess(tmp_path, gateway_env, EMBERWATCH_MQTT_RECEIVER="process") as gateway:
         publisher = StreamPublisher(mosquitto_server.port, messages, rate_per_s=1000).start()
         wait_until(lambda: len(stored_alert_keys(influx_server.port, db)) >= 300, 30, "first alerts stored",
                    interval_s=0.1)
-        children = children_of(proc.pid)
-        receiver = receiver_child(proc.pid)
+        assert gateway.proc is not None
+        receiver = receiver_child(gateway.proc.pid)
         if victim == "gateway":
-            proc.kill()
-            proc.wait(10)
-            # No orphan keeps the broker session or takes messages nobody will store.
-            wait_until(lambda: not any(is_alive(child) for child in children), 10, "the gateway's children exited")
+            gateway.kill_9()
         else:
             os.kill(receiver, signal.SIGKILL)
-            assert proc.wait(15) == 1  # for its supervisor (compose, systemd) to restart it
-            assert "MQTT receiver process died" in log_path.read_text()
+            assert gateway.proc.wait(15) == 1  # for its supervisor (compose, systemd) to restart it
+            assert "MQTT receiver process died" in gateway.log_path.read_text()
         assert publisher.sent < len(messages), "the kill should land mid-stream"
-        proc = start_gateway_process(env, log_path)
-        wait_process_subscribed(health_port, "restarted gateway subscribed")
+        gateway.start("restarted gateway subscribed")
         publisher.join()
         wait_all_stored(influx_server.port, db, alert_keys(messages), 60)
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(20) == 0
-    finally:
-        kill_if_running(proc)
-    last = json.loads(log_path.read_text().strip().splitlines()[-1])
+        assert gateway.stop() == 0
+    last = json.loads(gateway.log_path.read_text().strip().splitlines()[-1])
     assert last["msg"] == "gateway stopped" and last["spool_pending"] == 0
 
 
@@ -119,26 +99,19 @@ def test_gateway_killed_while_spooling_then_restarted_with_the_store_back(
         tmp_path: Path, gateway_env: dict[str, str], mosquitto_server: servers.ManagedServer) -> None:
     site, db = gateway_env["EMBERWATCH_SITE"], gateway_env["EMBERWATCH_INFLUX_DB"]
     messages = alert_messages(site, nodes=10, per_node=200)
-    log_path = tmp_path / "gateway.log"
-    with own_influx(gateway_env, tmp_path / "influxdb") as (influx, influx_env):
-        env, health_port = process_env(tmp_path, influx_env)
-        proc = start_gateway_process(env, log_path)
-        try:
-            wait_process_subscribed(health_port)
-            influx.stop()
-            publisher = StreamPublisher(mosquitto_server.port, messages, rate_per_s=1000).start()
-            wait_until(lambda: health(health_port).get("spool_pending", 0) >= 500, 30, "spooling under way",
-                       interval_s=0.05)
-            proc.kill()  # mid-spool: fsync'd records were acked, the rest is still the broker's
-            proc.wait(10)
-            assert publisher.sent < len(messages), "the kill should land mid-stream"
-            influx.start()
-            proc = start_gateway_process(env, log_path)
-            publisher.join()
-            wait_all_stored(influx.port, db, alert_keys(messages), 60)
-            wait_until(lambda: health(health_port).get("spool_pending") == 0, 10, "spool drained")
-        finally:
-            kill_if_running(proc)
+    with own_influx(gateway_env, tmp_path / "influxdb") as (influx, influx_env), \
+            GatewayProcess(tmp_path, influx_env) as gateway:
+        influx.stop()
+        publisher = StreamPublisher(mosquitto_server.port, messages, rate_per_s=1000).start()
+        wait_until(lambda: gateway.health().get("spool_pending", 0) >= 500, 30, "spooling under way",
+                   interval_s=0.05)
+        gateway.kill_9()  # mid-spool: fsync'd records were acked, the rest is still the broker's
+        assert publisher.sent < len(messages), "the kill should land mid-stream"
+        influx.start()
+        gateway.start("restarted gateway subscribed")
+        publisher.join()
+        wait_all_stored(influx.port, db, alert_keys(messages), 60)
+        wait_until(lambda: gateway.health().get("spool_pending") == 0, 10, "spool drained")
 
 
 def test_single_process_receiver_stores_every_alert(

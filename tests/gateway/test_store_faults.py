@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import resource
-import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -20,12 +19,7 @@ import pytest
 
 from edge_node.core import schema
 from tests.harness import servers
-from tests.harness.gateway_process import (
-    kill_if_running,
-    process_env,
-    start_gateway_process,
-    wait_process_subscribed,
-)
+from tests.harness.gateway_process import GatewayProcess
 from tests.harness.gateway_runner import own_influx, running_gateway
 from tests.harness.influx_query import stored_alert_keys, stored_rows, wait_all_stored
 from tests.harness.node_publisher import StreamPublisher, alert_keys, alert_messages
@@ -148,15 +142,14 @@ def test_a_full_spool_disk_holds_alerts_unacked_without_crashing(
     messages = alert_messages(site, nodes=10, per_node=150)
     with own_influx(gateway_env, tmp_path / "influxdb") as (influx, influx_env), \
             small_disk(tmp_path / "disk", 128) as mounted:
-        env, health_port = process_env(tmp_path, influx_env, EMBERWATCH_SPOOL_DIR=str(tmp_path / "disk" / "spool"))
 
         def limit_file_size() -> None:
             if not mounted:
                 resource.setrlimit(resource.RLIMIT_FSIZE, (limit_bytes, limit_bytes))
 
-        proc = start_gateway_process(env, tmp_path / "gateway.log", preexec_fn=limit_file_size)
-        try:
-            wait_process_subscribed(health_port)
+        with GatewayProcess(tmp_path, influx_env, preexec_fn=limit_file_size,
+                            EMBERWATCH_SPOOL_DIR=str(tmp_path / "disk" / "spool")) as gateway:
+            health_port = gateway.health_port
             influx.stop()
             publisher = StreamPublisher(mosquitto_server.port, messages, rate_per_s=1000).start()
             wait_until(lambda: metric(health_port, "emberwatch_gateway_spool_failures_total") > 0, 30,
@@ -164,11 +157,8 @@ def test_a_full_spool_disk_holds_alerts_unacked_without_crashing(
             if mounted:  # a whole disk full (not just one file at its limit): nothing can hold a batch
                 wait_until(lambda: health_answer(health_port)[0] == 503
                            and "spool not writable" in health_answer(health_port)[1], 15, "/healthz says so")
-            assert proc.poll() is None, (tmp_path / "gateway.log").read_text()[-3000:]
+            assert gateway.proc is not None and gateway.proc.poll() is None, gateway.log_path.read_text()[-3000:]
             influx.start()
             publisher.join(120)
             wait_all_stored(influx.port, db, alert_keys(messages), 90)
-            proc.send_signal(signal.SIGTERM)
-            assert proc.wait(30) == 0
-        finally:
-            kill_if_running(proc)
+            assert gateway.stop(30) == 0

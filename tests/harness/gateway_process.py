@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import urllib.request
@@ -18,18 +19,57 @@ from tests.harness import servers
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def process_env(tmp_path: Path, gateway_env: dict[str, str], **extra: str) -> tuple[dict[str, str], int]:
-    """Environment for an `emberwatch gateway` process with a spool and a health port, and that port."""
-    health_port = servers.free_port()
-    return {**os.environ, **gateway_env, "EMBERWATCH_SPOOL_DIR": str(tmp_path / "spool"),
-            "EMBERWATCH_HEALTH_PORT": str(health_port), **extra}, health_port
+class GatewayProcess:
+    """`emberwatch gateway` as a child process with a spool and a health port, logging to
+    <tmp_path>/gateway.log; a with-block kills whatever still runs at its end, pass or fail.
 
+    preexec_fn runs in the child only (e.g. a file size limit that must not hit the test)."""
 
-def start_gateway_process(env: dict[str, str], log_path: Path,
-                          preexec_fn: Callable[[], None] | None = None) -> subprocess.Popen:
-    with open(log_path, "ab") as log:  # preexec_fn runs in the child only (e.g. a file size limit)
-        return subprocess.Popen([sys.executable, "-m", "emberwatch.cli", "gateway"], env=env, cwd=ROOT,
-                                stdout=log, stderr=subprocess.STDOUT, preexec_fn=preexec_fn)
+    def __init__(self, tmp_path: Path, gateway_env: dict[str, str],
+                 preexec_fn: Callable[[], None] | None = None, **extra: str) -> None:
+        self.health_port = servers.free_port()
+        self.env = {**os.environ, **gateway_env, "EMBERWATCH_SPOOL_DIR": str(tmp_path / "spool"),
+                    "EMBERWATCH_HEALTH_PORT": str(self.health_port), **extra}
+        self.log_path = tmp_path / "gateway.log"
+        self.preexec_fn = preexec_fn
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, what: str = "gateway process subscribed") -> GatewayProcess:
+        """Start it (again) and wait until /healthz says it is subscribed."""
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen([sys.executable, "-m", "emberwatch.cli", "gateway"], env=self.env,
+                                         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, preexec_fn=self.preexec_fn)
+        servers.wait_until(lambda: self.health().get("subscribed"), 30, what)
+        return self
+
+    def health(self) -> dict:
+        return health(self.health_port)
+
+    def kill_9(self) -> None:
+        """SIGKILL, then wait until its children are gone too (no orphan keeps the broker session)."""
+        assert self.proc is not None
+        children = children_of(self.proc.pid)
+        self.proc.kill()
+        self.proc.wait(10)
+        servers.wait_until(lambda: not any(is_alive(child) for child in children), 10, "the gateway's children exited")
+
+    def stop(self, timeout_s: float = 20.0) -> int:
+        """SIGTERM, as compose or systemd stop it; its exit code."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout_s)
+
+    def __enter__(self) -> GatewayProcess:
+        try:
+            return self.start()
+        except BaseException:
+            self.__exit__()
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
 
 
 def health(port: int) -> dict:
@@ -39,16 +79,6 @@ def health(port: int) -> dict:
             return json.load(resp)
     except OSError:
         return {}
-
-
-def wait_process_subscribed(health_port: int, what: str = "gateway process subscribed") -> None:
-    servers.wait_until(lambda: health(health_port).get("subscribed"), 30, what)
-
-
-def kill_if_running(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.kill()
-        proc.wait()
 
 
 def children_of(pid: int) -> list[int]:
