@@ -57,6 +57,7 @@ class ScenarioResult:
         self.fires: list = []  # simulator.fire.Fire objects with their perimeter history
         self.alert_records: list[AlertRecord] = []
         self.first_alert_ms: dict[str, int] = {}
+        self.first_smoke_ms: dict[str, int] = {}  # node -> when a fire's smoke or heat first reached it
         self.heartbeats = 0
         self.weather_messages = 0  # from the site weather station
         self.messages_published = 0

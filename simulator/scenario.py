@@ -201,6 +201,8 @@ def run_scenario(config: ScenarioConfig, publish: Publish | None = None,
         last_nuisance_ms[sensors.nuisances.nodes_now] = t_ms[sensors.nuisances.nodes_now]
         exposed = (co_ppm > EXPOSED_PPM) | (heat_c > EXPOSED_HEAT_C)
         last_exposed_ms = np.where(exposed, t_ms, last_exposed_ms)
+        for i in np.flatnonzero(exposed).tolist():
+            result.first_smoke_ms.setdefault(ids[i], int(t_ms[i]))
         exposure_fire = np.where(exposed, dominant, exposure_fire)
         # deaths: fire over the node, battery cell failure, battery empty
         dying = alive & (burned | (battery_dies_s <= t_s) | ledger.empty())

@@ -288,8 +288,10 @@ class _Recorder(NodePipeline):
 
 def sim_cases(seed: int = 11) -> list[Case]:
     """Two small forests (16 nodes 600 m apart, nuisances and rain as in the default scenario):
-    a quiet week-end (2 days) and a day with one ignition 80 m from a node at hour 8, never
-    suppressed; near = nodes within 500 m of the ignition, far = 1-2.5 km."""
+    a quiet week-end (2 days) and a day with one ignition 113 m from the nearest node at hour 8, never
+    suppressed. A node's fire window opens when the simulated smoke (or heat) first reaches it
+    (CO over 1 ppm: the onset a recording's label would mark) and lasts to the end; nodes the smoke
+    never reaches have none. Near = within 500 m of the ignition, far = beyond."""
     from edge_node.core.pipeline import default_pipeline
     from simulator.scenario import run_scenario
     from simulator.scenario_config import ScenarioConfig
@@ -318,8 +320,10 @@ def sim_cases(seed: int = 11) -> list[Case]:
             if result.ignitions:
                 ign = result.ignitions[0]
                 dist = float(np.hypot(result.x_m[i] - ign.x_m, result.y_m[i] - ign.y_m))
-                if dist < 500 or 1000 <= dist <= 2500:
-                    events = [Event("fire", ign.time_ms / 1000.0, float(r[-1, 0]) / 1000.0, f"{dist:.0f} m")]
+                smoke_ms = result.first_smoke_ms.get(result.node_ids[i])
+                if smoke_ms is not None:
+                    events = [Event("fire", smoke_ms / 1000.0, float(r[-1, 0]) / 1000.0,
+                                    f"{dist:.0f} m, smoke from {(smoke_ms - ign.time_ms) / 60_000:.0f} min")]
             series.append(Series(result.node_ids[i], r[:, 0] / 1000.0, r[:, 1], r[:, 2], r[:, 3], events, dist))
         out.append(Case(name, series, "simulator (run with the deployed pipeline; readings do not depend on it)"))
     return out

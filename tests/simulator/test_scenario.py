@@ -56,6 +56,13 @@ def test_scripted_ignition_inside_the_network_is_detected():
     assert alerts and min(a["t_ms"] for a in alerts) >= result.ignitions[0].time_ms
     assert result.first_alert_ms
     assert result.summary()["detected"] == 1
+    # each node's smoke onset (what `emberwatch compare` measures the simulator's delays from):
+    # after the ignition, and before any alert the fire caused at that node
+    ignition_ms = result.ignitions[0].time_ms
+    assert result.first_smoke_ms and min(result.first_smoke_ms.values()) >= ignition_ms
+    for a in result.alert_records:
+        if a.ignition == 0:
+            assert a.node in result.first_smoke_ms and a.t_ms >= result.first_smoke_ms[a.node]
 
 
 def test_bad_config_lists_every_problem():
