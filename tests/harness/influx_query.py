@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import urllib.parse
 import urllib.request
@@ -53,3 +54,29 @@ def wait_all_stored(port: int, db: str, expected: set[tuple[str, int]], timeout_
     except TimeoutError:
         raise AssertionError(f"{len(expected - last)} alerts missing, {len(last - expected)} unexpected, "
                              f"e.g. missing {sorted(expected - last)[:5]}") from None
+
+
+def wait_stored_but_for(port: int, db: str, expected: set[tuple[str, int]], may_lose: set[tuple[str, int]],
+                        timeout_s: float, settle_s: float = 3.0) -> set[tuple[str, int]]:
+    """Wait until every alert of expected outside may_lose is stored, then up to settle_s for the
+    rest; assert nothing else and nothing twice is stored. Returns the alerts of may_lose still missing."""
+    keys: list[tuple[str, int]] = []
+
+    def stored_all(wanted: set[tuple[str, int]]) -> bool:
+        nonlocal keys
+        keys = [(r["node"], r["seq"]) for r in stored_rows(port, "SELECT seq, node FROM alert", db)]
+        return wanted <= set(keys)
+
+    required = expected - may_lose
+    try:
+        wait_until(lambda: stored_all(required), timeout_s, "every alert that may not be lost stored", interval_s=0.5)
+    except TimeoutError:
+        missing = required - set(keys)
+        raise AssertionError(f"{len(missing)} alerts missing that may not be lost (of {len(required)}), "
+                             f"e.g. {sorted(missing)[:5]}") from None
+    with contextlib.suppress(TimeoutError):
+        wait_until(lambda: stored_all(expected), settle_s, "the alerts that may be lost", interval_s=0.5)
+    stored = set(keys)
+    assert stored <= expected, f"{len(stored - expected)} unexpected alerts, e.g. {sorted(stored - expected)[:5]}"
+    assert len(keys) == len(stored), f"{len(keys) - len(stored)} alerts stored twice"
+    return expected - stored
