@@ -60,9 +60,6 @@ class SelfCalibration:
             if self.learned_s < LEARN_S and len(self.maxima) != self.learned_s // BLOCK_S:
                 self.learned_s, self.block_max, self.maxima = 0, 0, []
 
-    def learning(self) -> bool:
-        return self.learned_s < LEARN_S
-
     def update(self, score: int, dt_s: int, anomalous: bool) -> int:
         """Feed one quiet-or-not score; return the threshold to use for it."""
         if self.learned_s >= LEARN_S:
