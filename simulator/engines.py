@@ -12,7 +12,7 @@ each node's schema.FAULT_* bits and `thresholds` the threshold each node uses.
 
 import numpy as np
 
-from edge_node.core.calibration import SMOKY_GAS_Q8, threshold_in_force
+from edge_node.core.calibration import threshold_in_force
 from edge_node.core.detector import gas_evidence, wet_air
 from edge_node.core.pipeline import NodePipeline, default_pipeline
 from edge_node.core.schema import FAULT_GAS, FAULT_RH, FAULT_TEMP
@@ -89,7 +89,7 @@ class FleetEngine:
         scores = np.where(active, self.scorer.score(feats), 0)
         evidence = np.where(wet_air(feats), 0, scores)
         learned = self.calibration.update(evidence, dt_s, self.detector.anomalous, active)
-        in_force = threshold_in_force(learned, self.calibration.factory, gas_evidence(feats, SMOKY_GAS_Q8))
+        in_force = threshold_in_force(learned, self.calibration.factory, gas_evidence(feats))
         self.detector.threshold = np.where(active, in_force, self.detector.threshold)  # a node that slept keeps its own
         self.thresholds = self.detector.threshold
         levels = self.detector.update(evidence, t_ms, active, fire_persist_s(feats, faults), feats[4])

@@ -17,10 +17,8 @@ running stochastic quantile, the first design, moved 0.1 % of its value a readin
 and never got near the real quantile in six hours.)
 
 The learned threshold applies to readings whose gas channel shows smoke
-(detector.gas_evidence at SMOKY_GAS_Q8: the gas index 1/8 doubling over baseline, more
-than wetter air explains; half the level fire level asks for, since the learned
-threshold itself still has to be passed); every other reading keeps the factory
-threshold if that is looser. Six
+(detector.gas_evidence: the gas index well above baseline, more than wetter air
+explains); every other reading keeps the factory threshold if that is looser. Six
 quiet hours say little about the weather a node has yet to meet (a front, a hot
 afternoon: tightening every channel made the simulator's nodes alert on weather
 hundreds of times a month), while smoke is what a fire-watch node must hear
@@ -36,7 +34,6 @@ BLOCK_S = 3600         # one maximum per hour: LEARN_S // BLOCK_S blocks
 MARGIN = 2             # threshold = 2 x the median hourly maximum of the node's quiet scores
 LOW_DIV = 16           # at most 16x more sensitive than the factory threshold
 HIGH_MUL = 4           # at most 4x less sensitive
-SMOKY_GAS_Q8 = 32      # a reading "shows smoke" for the learned threshold from 1/8 doubling (resistance -8 %)
 
 
 class SelfCalibration:

@@ -52,7 +52,7 @@ def wet_air(features):
     return (rh_level_cp > WET_AIR_RH_LEVEL_CP) & (temp_trend_cc <= 0)
 
 
-def gas_evidence(features, level_q8=GAS_EVIDENCE_Q8):
+def gas_evidence(features):
     """The gas index is well above the node's baseline, more than wetter air explains (lists and fleet arrays).
 
     A metal-oxide layer's resistance also falls in humid air (about 1 % per %RH for tin-oxide
@@ -61,7 +61,7 @@ def gas_evidence(features, level_q8=GAS_EVIDENCE_Q8):
     over the baseline, is not evidence; drier air than usual earns no credit.
     """
     wetter_cp = (features[2] > 0) * features[2]
-    return features[4] - wetter_cp * GAS_Q8_PER_RH_CP_NUM // GAS_Q8_PER_RH_CP_DEN > level_q8
+    return features[4] - wetter_cp * GAS_Q8_PER_RH_CP_NUM // GAS_Q8_PER_RH_CP_DEN > GAS_EVIDENCE_Q8
 
 
 def heat_evidence(features):

@@ -6,7 +6,7 @@ the reading's schema.FAULT_* bits. The whole state is integers in two lists (to_
 restore_lists) so a node keeps it in RTC memory across deep sleep.
 """
 
-from edge_node.core.calibration import SMOKY_GAS_Q8, SelfCalibration, threshold_in_force
+from edge_node.core.calibration import SelfCalibration, threshold_in_force
 from edge_node.core.detector import Detector, fire_persist_s, gas_evidence, wet_air
 from edge_node.core.faults import SensorFaults
 from edge_node.core.features import FeatureState
@@ -40,7 +40,7 @@ class NodePipeline:
         score = self.scorer.score(feats)
         evidence = 0 if wet_air(feats) else score
         learned = self.calibration.update(evidence, dt_s, self.detector.anomalous)
-        self.detector.threshold = threshold_in_force(learned, self.calibration.factory, gas_evidence(feats, SMOKY_GAS_Q8))
+        self.detector.threshold = threshold_in_force(learned, self.calibration.factory, gas_evidence(feats))
         level = self.detector.update(evidence, t_ms, fire_persist_s(feats, faults), feats[4])
         return level, score, feats
 

@@ -221,20 +221,3 @@ def test_one_quieter_reading_inside_an_anomaly_does_not_restart_its_clock() -> N
     for i in range(12, 15):
         det.update(0, i * 30_000, -1)
     assert not det.anomalous and det.since_ms == -1  # 0 of 3 ends it
-
-
-def test_a_learned_node_hears_faint_smoke_that_the_factory_threshold_ignores() -> None:
-    """After learning, a gas rise of 1/8 doubling already brings in the node's own threshold (it is not
-    gas evidence for fire level, 1/4 doubling); a node that has not learned stays at the factory one."""
-    faint = [0, 0, 0, 0, 40, 20]
-    assert gas_evidence(faint, calibration.SMOKY_GAS_Q8) and not gas_evidence(faint)
-    learned, fresh = default_pipeline(), default_pipeline()
-    for i in range(calibration.LEARN_S // 30):
-        learned.step(i * 30_000, 30, 2000 + (i % 7), 5000 + (i % 5), GAS_CLEAN + (i % 3))  # a quiet node learns
-    t0 = calibration.LEARN_S * 1000
-    smoke = [(t0 + i * 30_000, 30, 2000, 5000, GAS_CLEAN + min(120, 24 * i)) for i in range(1, 9)]
-    heard = [learned.step(*reading)[0] for reading in smoke]
-    assert learned.threshold() < learned.calibration.factory
-    assert schema.LEVEL_SUSPECT in heard and schema.LEVEL_FIRE not in heard
-    fresh.step(t0, 30, 2000, 5000, GAS_CLEAN)
-    assert [fresh.step(*reading)[0] for reading in smoke] == [0] * len(smoke)
