@@ -168,6 +168,7 @@ def run_scenario(config: ScenarioConfig, publish: Publish | None = None,
     last_exposed_ms = np.full(n, -(1 << 62), dtype=np.int64)
     last_nuisance_ms = np.full(n, -(1 << 62), dtype=np.int64)
     exposure_fire = np.full(n, -1, dtype=np.int64)
+    first_smoke_ms = np.full(n, -1, dtype=np.int64)
     first_true_alert_ms: dict[int, int] = {}
     weather_topic = schema.topic(config.site, WEATHER_STATION, "weather")
     rain_um = 0.0
@@ -201,8 +202,7 @@ def run_scenario(config: ScenarioConfig, publish: Publish | None = None,
         last_nuisance_ms[sensors.nuisances.nodes_now] = t_ms[sensors.nuisances.nodes_now]
         exposed = (co_ppm > EXPOSED_PPM) | (heat_c > EXPOSED_HEAT_C)
         last_exposed_ms = np.where(exposed, t_ms, last_exposed_ms)
-        for i in np.flatnonzero(exposed).tolist():
-            result.first_smoke_ms.setdefault(ids[i], int(t_ms[i]))
+        first_smoke_ms = np.where(exposed & (first_smoke_ms < 0), t_ms, first_smoke_ms)
         exposure_fire = np.where(exposed, dominant, exposure_fire)
         # deaths: fire over the node, battery cell failure, battery empty
         dying = alive & (burned | (battery_dies_s <= t_s) | ledger.empty())
@@ -265,6 +265,7 @@ def run_scenario(config: ScenarioConfig, publish: Publish | None = None,
     for fire in fires:
         if fire.active:
             fire.record_perimeter(sim_s)
+    result.first_smoke_ms = {ids[i]: int(first_smoke_ms[i]) for i in np.flatnonzero(first_smoke_ms >= 0).tolist()}
     result.steps = n_steps
     result.sim_s = float(sim_s)
     result.radio = link.stats()

@@ -206,8 +206,9 @@ def evaluate_case(case: Case, scorer, threshold: int) -> dict:
                 totals["nuisances"] += 1
                 totals["nuisance_fire_level"] += int(e["fire_level_alerts"] > 0)
             else:
-                totals["unlabelled"] = (totals.get("unlabelled", (0, 0))[0] + e["fire_level_alerts"],
-                                        totals.get("unlabelled", (0, 0))[1] + e["suspect_alerts"])
+                unlabelled = totals.setdefault("unlabelled", [0, 0])  # fire-level, suspect
+                unlabelled[0] += e["fire_level_alerts"]
+                unlabelled[1] += e["suspect_alerts"]
         totals["false_suspect"] += r["false_alerts_outside_events"]["suspect"]
         totals["false_fire"] += r["false_alerts_outside_events"]["fire"]
         totals["node_days"] += r["quiet_node_days"]

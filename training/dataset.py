@@ -143,10 +143,9 @@ def add_user_recording(out: DataSplits, rec: Recording, plan: SplitPlan) -> None
 
     Each phase offset (user_phase_offsets) is one more series in every split, cut at the same times.
     """
-    problem = user_length_problem(rec, plan.interval_s, alone=False)
-    if problem:
-        raise MappingError(problem)
     first = featurize(rec, plan.interval_s)
+    if len(first) < MIN_USER_SAMPLES:
+        raise MappingError(str(user_length_problem(rec, plan.interval_s, alone=False)))
     t_a = first.t_s[int(USER_TRAIN_FRACTION * len(first))]
     t_b = first.t_s[int((USER_TRAIN_FRACTION + USER_CALIB_FRACTION) * len(first))]
     offsets = user_phase_offsets(rec, plan)

@@ -184,16 +184,17 @@ class IncidentEngine:
         # The node's own earlier suspects are the start of the same anomaly: they go with it, so an
         # escalation from suspect to fire is seen as one (see _confirmation).
         own = [s for s in state.suspects if s.node == ev.node]
+        others = [s for s in state.suspects if s.node != ev.node]
         matches = [inc for inc in state.incidents.values() if self._agrees(state, inc, ev)]
         if matches:
-            state.suspects = [s for s in state.suspects if s.node != ev.node]
+            state.suspects = others
             return self._join(state, matches, [*own, ev])
         if ev.level >= schema.LEVEL_FIRE:
-            state.suspects = [s for s in state.suspects if s.node != ev.node]
+            state.suspects = others
             return self._open(state, [*own, ev], f"fire-level alert from {ev.node}")
         near = self._near_m(state)
-        cluster = [s for s in state.suspects if s.node != ev.node and abs(ev.t_ms - s.t_ms)
-                   < self.settings.suspect_window_ms and self._distance_m(state, s, ev) <= near]
+        cluster = [s for s in others if abs(ev.t_ms - s.t_ms) < self.settings.suspect_window_ms
+                   and self._distance_m(state, s, ev) <= near]
         state.suspects.append(ev)
         if not cluster:
             return []
