@@ -68,6 +68,8 @@ class ScenarioResult:
         self.dead_nodes: dict[str, tuple[int, str]] = {}  # node -> (t_ms, reason)
         self.fault_kinds: dict[str, str] = {}
         self.nuisance_events = 0  # sun flecks and exhaust puffs injected (not fires)
+        # (node, start_ms, end_ms, "sun fleck" | "exhaust") of each injected nuisance, phase offsets aside
+        self.nuisance_windows: list[tuple[str, int, int, str]] = []
         self.radio: dict = {}
         self.wind_log: list[tuple[float, float, float]] = []  # (t_s, wind_ms, wind_to_rad) every 15 min
         self.battery: dict = {}

@@ -132,6 +132,11 @@ def run_scenario(config: ScenarioConfig, publish: Publish | None = None,
     fault_kind, fault_at_s, battery_dies_s = _draw_faults(rng_fault, n, sim_s, config)
     sensors = SensorBank(rng_sensor, terrain.elevation_at(x_m, y_m), fault_kind, fault_at_s, sim_s, config.sensors)
     result.nuisance_events = len(sensors.nuisances)
+    nz = sensors.nuisances
+    result.nuisance_windows = [(ids[node], EPOCH_MS + int(start * 1000), EPOCH_MS + int(end * 1000),
+                                "sun fleck" if sun else "exhaust")
+                               for node, start, end, sun in zip(nz.node.tolist(), nz.start_s.tolist(),
+                                                                nz.end_s.tolist(), nz.kind_sun.tolist())]
     phase_ms = rng_sensor.integers(0, dt_s * 1000, n)  # nodes are not synchronised
     hb_steps = max(1, config.heartbeat_s // dt_s)
     hb_offset = rng_sensor.integers(0, hb_steps, n)

@@ -292,7 +292,8 @@ def sim_cases(seed: int = 11) -> list[Case]:
     a quiet week-end (2 days) and a day with one ignition 113 m from the nearest node at hour 8, never
     suppressed. A node's fire window opens when the simulated smoke (or heat) first reaches it
     (CO over 1 ppm: the onset a recording's label would mark) and lasts to the end; nodes the smoke
-    never reaches have none. Near = within 500 m of the ignition, far = beyond."""
+    never reaches have none. The injected sun flecks and exhaust plumes are nuisance windows.
+    Near = within 500 m of the ignition, far = beyond."""
     from edge_node.core.pipeline import default_pipeline
     from simulator.scenario import run_scenario
     from simulator.scenario_config import ScenarioConfig
@@ -316,15 +317,18 @@ def sim_cases(seed: int = 11) -> list[Case]:
         pipelines = made[1:] if len(made) > len(result.node_ids) else made  # the fleet's template comes first
         for i, p in enumerate(pipelines):
             r = np.array(p.readings, dtype=np.int64)
-            events = []
+            # Injected sun flecks and exhaust plumes are nuisances by construction: labelled as such, so a
+            # method's alerts there are judged as nuisance alerts, and kept out of its clean design samples.
+            events = [Event("nuisance", start_ms / 1000.0, end_ms / 1000.0, kind)
+                      for node, start_ms, end_ms, kind in result.nuisance_windows if node == result.node_ids[i]]
             dist = None
             if result.ignitions:
                 ign = result.ignitions[0]
                 dist = float(np.hypot(result.x_m[i] - ign.x_m, result.y_m[i] - ign.y_m))
                 smoke_ms = result.first_smoke_ms.get(result.node_ids[i])
                 if smoke_ms is not None:
-                    events = [Event("fire", smoke_ms / 1000.0, float(r[-1, 0]) / 1000.0,
-                                    f"{dist:.0f} m, smoke from {(smoke_ms - ign.time_ms) / 60_000:.0f} min")]
+                    events.append(Event("fire", smoke_ms / 1000.0, float(r[-1, 0]) / 1000.0,
+                                        f"{dist:.0f} m, smoke from {(smoke_ms - ign.time_ms) / 60_000:.0f} min"))
             series.append(Series(result.node_ids[i], r[:, 0] / 1000.0, r[:, 1], r[:, 2], r[:, 3], events, dist))
         out.append(Case(name, series, "simulator (run with the deployed pipeline; readings do not depend on it)"))
     return out

@@ -29,7 +29,10 @@ def alert_times(scores: np.ndarray, fs: FeatureSeries, s: DetectorSettings) -> n
     """Event times at which a node with these settings would publish an alert."""
     # Baselines score in floats; the node's integer comparison works for them unchanged offline.
     det = Detector(cast(int, s.threshold), s.k, s.n, s.cooldown_s)
-    evidence = np.where(wet_air(fs.features.T), 0, scores)  # as NodePipeline.step does
+    # Only wet air is discounted here; the node also discounts air neither smoky nor warming
+    # (detector.no_fire_evidence). Calibrating without that wider rule keeps the factory threshold
+    # where the model is quiet on normal air itself: the rule adds rejection, never sensitivity.
+    evidence = np.where(wet_air(fs.features.T), 0, scores)
     out = []
     for score, t in zip(evidence, fs.t_s):
         if det.update(score, round(t * 1000)):

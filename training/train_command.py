@@ -42,6 +42,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--student-epochs", type=int, default=60, help="student training epochs (default 60)")
     parser.add_argument("--target-false-alerts", type=float, default=0.05,
                         help="false alerts per node-day allowed on held-back normal data")
+    parser.add_argument("--corrupt-fraction", type=float, default=0.5,
+                        help="share of training rows with one channel shifted, the clean row as target "
+                             "(denoising; 0 trains a plain autoencoder; default 0.5)")
     parser.add_argument("--debounce", default="2/3", help="k/n: alert when k of the last n samples are over")
     parser.add_argument("--cooldown-s", type=int, default=600, help="alert cooldown the calibration assumes, s (default 600)")
     add_csv_arguments(parser, "add your own recording (split in time: 70/15/15 %%)")
@@ -66,6 +69,8 @@ def config_from_args(args: argparse.Namespace):
         raise SystemExit("--debounce needs 1 <= k <= n <= 30")
     if not 0.0 <= args.prune_sparsity < 1.0:
         raise SystemExit("--prune-sparsity must be in [0, 1)")
+    if not 0.0 <= args.corrupt_fraction <= 1.0:
+        raise SystemExit("--corrupt-fraction must be in [0, 1]")
     plan = SplitPlan(interval_s=args.interval_s, phases=min(30, args.interval_s))
     if args.quick:
         plan = plan.quick()
@@ -96,7 +101,8 @@ def config_from_args(args: argparse.Namespace):
                        target_false_alerts_per_node_day=args.target_false_alerts, debounce_k=k, debounce_n=n,
                        cooldown_s=args.cooldown_s, command=command,
                        user_recordings=() if user_recording is None else (user_recording,),
-                       only_user_data=args.only_user_data, user_weight=args.user_weight)
+                       only_user_data=args.only_user_data, user_weight=args.user_weight,
+                       corrupt_fraction=args.corrupt_fraction)
 
 
 def csv_options(args: argparse.Namespace) -> list[str]:

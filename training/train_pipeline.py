@@ -42,6 +42,7 @@ class TrainConfig:
     user_recordings: tuple = ()  # Recordings from --csv, split in time like the real blocks
     only_user_data: bool = False  # train and calibrate on the user's recordings alone (test sets unchanged)
     user_weight: int = 1          # the user's training rows count this many times
+    corrupt_fraction: float = 0.5  # share of training rows with one channel shifted (denoising; 0: plain AE)
 
 
 @contextlib.contextmanager
@@ -131,13 +132,15 @@ def run_training(cfg: TrainConfig, progress: Progress) -> dict:
              f"{len(splits.test_labelled)} labelled test series")
 
     progress.step("train teacher, plain student, distilled student, pruned student (Keras, normal data only)")
-    teacher = ae.train_plain(x, ae.TEACHER_UNITS, cfg.teacher_epochs, progress, "teacher")
-    plain = ae.train_plain(x, ae.STUDENT_UNITS, cfg.student_epochs, progress, "student")
-    distilled = ae.train_distilled(x, teacher, cfg.student_epochs, progress)
-    pruned = ae.prune_magnitude(distilled, x, cfg.prune_sparsity, max(5, cfg.student_epochs // 3), progress)
+    x_in = ae.corrupt_rows(x, scales, cfg.corrupt_fraction, cfg.seed)
+    teacher = ae.train_plain(x, ae.TEACHER_UNITS, cfg.teacher_epochs, progress, "teacher", x_in=x_in)
+    plain = ae.train_plain(x, ae.STUDENT_UNITS, cfg.student_epochs, progress, "student", x_in=x_in)
+    distilled = ae.train_distilled(x, teacher, cfg.student_epochs, progress, x_in=x_in)
+    pruned = ae.prune_magnitude(distilled, x, cfg.prune_sparsity, max(5, cfg.student_epochs // 3), progress, x_in=x_in)
     students = {"plain": plain, "distilled": distilled, "pruned": pruned}
     if cfg.qat or cfg.deploy == "qat":
-        students["qat"] = ae.finetune_quantization_aware(distilled, x, max(5, cfg.student_epochs // 3), progress)
+        students["qat"] = ae.finetune_quantization_aware(distilled, x, max(5, cfg.student_epochs // 3), progress,
+                                                         x_in=x_in)
 
     progress.step("full-integer int8 PTQ (TFLite converter) and read back into the core kernel")
     labelled, strong = splits.test_labelled, dataset.strong_event_subset(splits.test_labelled)
@@ -263,7 +266,8 @@ def model_card(cfg: TrainConfig, q: quantize.Int8Model, d: export.DeploySettings
         "calibration": f"lowest threshold with <= {cfg.target_false_alerts_per_node_day} false alerts per "
                        f"node-day on held-back normal data (k={d.debounce_k} of n={d.debounce_n}, "
                        f"cooldown {d.cooldown_s} s; readings in wet air, edge_node.core.detector.wet_air, "
-                       f"count as no evidence, as on the node)",
+                       f"count as no evidence; the node's wider no_fire_evidence rule (air neither smoky nor "
+                       f"warming) is left out here, so it only adds rejection and never loosens this threshold)",
         "macs_per_inference": macs,
         "int8_weight_bytes": sum(len(layer[2]) for layer in q.layers),
         "int32_bias_bytes": sum(4 * len(layer[3]) for layer in q.layers),

@@ -9,7 +9,8 @@ The cooldown keeps a burning area from flooding the network with repeats of the
 same news, but it never holds back a change in the news: an escalation from
 suspect to fire always goes out, and so does a score at least STRONGER_FACTOR x
 the last alert's (a growing fire is heard, at a cost of one message per doubling).
-Wet air is no evidence of fire, however unusual it is (see `wet_air`).
+Wet air is no evidence of fire, however unusual it is, and neither is air that is neither
+smoky nor warming (see `no_fire_evidence`).
 """
 
 from edge_node.core.schema import FAULT_GAS, LEVEL_FIRE, LEVEL_SUSPECT
@@ -62,6 +63,18 @@ def gas_evidence(features):
     """
     wetter_cp = (features[2] > 0) * features[2]
     return features[4] - wetter_cp * GAS_Q8_PER_RH_CP_NUM // GAS_Q8_PER_RH_CP_DEN > GAS_EVIDENCE_Q8
+
+
+def no_fire_evidence(features):
+    """True where the reading cannot speak for a fire, however unusual it is (lists and fleet arrays).
+
+    Wet air (`wet_air`), or air whose gas channel shows no smoke and which is not warming: a fire
+    makes smoke or heat, so a node carried from a warm pocket into cool damp air (BME688 clean-air
+    set: -6 degC and +20 %RH in two minutes) or a change of weather is not one. Smoke without
+    heat (a far fire) still counts through the gas channel, heat without smoke (a node whose gas
+    heater is still settling) through the warming.
+    """
+    return wet_air(features) | ((features[1] <= 0) & (gas_evidence(features) == 0))
 
 
 def heat_evidence(features):

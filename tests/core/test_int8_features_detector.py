@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from edge_node.core import int8
-from edge_node.core.detector import WET_AIR_RH_LEVEL_CP, Detector, wet_air
+from edge_node.core.detector import WET_AIR_RH_LEVEL_CP, Detector, no_fire_evidence, wet_air
 from edge_node.core.features import FeatureState, log2_q8
 
 
@@ -89,3 +89,19 @@ def test_wet_air_needs_wetter_and_not_warming_on_lists_and_fleet_arrays():
         assert bool(wet_air(features)) is expected, features
     fleet = np.array([f for f, _ in cases], dtype=np.int64).T  # (6, N), as the simulator holds them
     assert wet_air(fleet).tolist() == [e for _, e in cases]
+
+
+def test_no_fire_evidence_needs_smoke_or_warming_on_lists_and_fleet_arrays():
+    # temp_level, temp_trend, rh_level, rh_trend, gas_level, gas_trend
+    cases = [([-637, -516, 1813, 1491, 0, 0], True),    # BME688 carried into cool damp air, gas held
+             ([0, 0, 900, 800, 40, 10], True),          # a damp gust, no smoke, not warming
+             ([0, WET_AIR_RH_LEVEL_CP, 0, 0, 0, 0], False),  # warming fast: heat may be a fire
+             ([105, 89, 2017, 1793, 0, 0], False),      # smoke block F before its gas reading: warm and wetter
+             ([-50, -20, 0, 0, 120, 80], False),        # smoke without heat: the gas channel speaks
+             ([0, -10, 0, 0, 200, 50], False),
+             ([0, 0, 2000, 0, 80, 0], True),            # gas level that the humidity rise explains
+             ([0, 0, WET_AIR_RH_LEVEL_CP + 1, 0, 500, 100], True)]  # wet air, however smoky it reads
+    for features, expected in cases:
+        assert bool(no_fire_evidence(features)) is expected, features
+    fleet = np.array([f for f, _ in cases], dtype=np.int64).T
+    assert no_fire_evidence(fleet).tolist() == [e for _, e in cases]
