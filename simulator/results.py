@@ -125,6 +125,7 @@ class ScenarioResult:
             "epoch_ms": EPOCH_MS,
             "ignitions": [{"index": i.index, "time_ms": i.time_ms, "x_m": round(i.x_m, 1), "y_m": round(i.y_m, 1),
                            "latency_s": latency[i.index], "latency_at_gateway_s": at_gateway[i.index],
+                           "fire_level_latency_s": fire_latency[i.index],
                            "burned_area_ha": round(self.fires[i.index].area_m2 / 1e4, 2) if self.fires else None,
                            "out_reason": self.fires[i.index].out_reason if self.fires else None}
                           for i in self.ignitions],

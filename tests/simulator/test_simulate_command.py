@@ -24,7 +24,11 @@ def test_event_log_and_report(tmp_path, capsys):
     assert [m["k"] for m in decoded[:16]] == ["status"] * 16
     summary = json.loads((report / "summary.json").read_text())
     assert summary["nodes"] == 16 and summary["messages_published"] == len(events)
-    assert summary["ignitions"][0]["latency_s"] is not None  # the fire in the middle was seen
+    first = summary["ignitions"][0]
+    assert first["latency_s"] is not None  # the fire in the middle was seen
+    assert first["fire_level_latency_s"] is not None  # and reached fire level, no sooner than the first alert
+    assert first["fire_level_latency_s"] >= first["latency_s"]
+    assert summary["fire_level_latency_s_median"] == first["fire_level_latency_s"]
     n_alerts = sum(1 for m in decoded if m["k"] == "alert")
     assert n_alerts == summary["alerts"] - summary["radio"]["lost"] or n_alerts <= summary["alerts"]
     for name in ("map.png", "detection.png", "battery.png"):
