@@ -186,7 +186,8 @@ def methods_for(held_out: Case, design: list[Case], weights) -> dict:
 def evaluate_case(case: Case, scorer, threshold: int) -> dict:
     """Per-event figures summed over the case's series (each its own node)."""
     totals: dict = {"fires": 0, "detected": 0, "detected_fire_level": 0, "delays": [], "fire_delays": [],
-              "nuisances": 0, "nuisance_fire_level": 0, "false_suspect": 0, "false_fire": 0, "node_days": 0.0}
+              "nuisances": 0, "nuisance_fire_level": 0, "false_suspect": 0, "false_fire": 0, "node_days": 0.0,
+              "per_fire": []}  # (series, event, delay_s, fire_level_delay_s) of every fire event
     near: list[float] = []
     far: list[float] = []
     for s in case.series:
@@ -202,6 +203,7 @@ def evaluate_case(case: Case, scorer, threshold: int) -> dict:
                     (near if (s.distance_m or 0) < 500 else far).append(e["delay_s"])
                 if e["fire_level_delay_s"] is not None:
                     totals["fire_delays"].append(e["fire_level_delay_s"])
+                totals["per_fire"].append((s.name, e["name"], e["delay_s"], e["fire_level_delay_s"]))
             elif e["kind"] == "nuisance":
                 totals["nuisances"] += 1
                 totals["nuisance_fire_level"] += int(e["fire_level_alerts"] > 0)
@@ -214,6 +216,18 @@ def evaluate_case(case: Case, scorer, threshold: int) -> dict:
         totals["node_days"] += r["quiet_node_days"]
     totals["near_delays"], totals["far_delays"] = near, far
     return totals
+
+
+def sooner_than(deployed: dict, baseline: dict) -> int:
+    """Fire events the baseline alerted sooner than the deployed detector, at first alert or at fire level.
+
+    Medians over each method's own detected events can hide a loss (a baseline that sees fewer
+    fires has its median over easier ones), so the events are compared one by one.
+    """
+    def beats(mine, theirs) -> bool:
+        return theirs is not None and (mine is None or theirs < mine)
+    return sum(1 for d, b in zip(deployed["per_fire"], baseline["per_fire"])
+               if beats(d[2], b[2]) or beats(d[3], b[3]))
 
 
 def bme_series(data_dir) -> list[Series]:

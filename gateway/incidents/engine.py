@@ -37,7 +37,7 @@ from gateway.incidents.model import (
     Member,
     incident_id,
 )
-from gateway.incidents.nodes import SENSOR_FAULTS, NodeBook
+from gateway.incidents.nodes import NodeBook
 from gateway.incidents.settings import IncidentSettings
 from gateway.ingest import Event
 
@@ -98,7 +98,7 @@ class IncidentEngine:
         neighbour again, as it did before (nothing is opened or written here)."""
         state = self.site(site)
         position = state.book.position(node)
-        if (position is None or faults & SENSOR_FAULTS or state.book.info(node).faults
+        if (position is None or state.book.untrusted(node, {"flt": faults}, remember=False) is not None
                 or any(node in inc.members for inc in state.incidents.values())
                 or any(s.node == node and s.t_ms == t_ms for s in state.suspects)):
             return

@@ -66,14 +66,17 @@ class NodeBook:
             self.place(node, int(fields["lat_e6"]) / 1e6, int(fields["lon_e6"]) / 1e6)
         info.readings = _readings(fields)
 
-    def untrusted(self, node: str, fields: dict) -> str | None:
+    def untrusted(self, node: str, fields: dict, remember: bool = True) -> str | None:
         """Why an alert from this node is no evidence of fire, or None when it is.
 
-        Also remembers the alert's readings for the next stuck-sensor check.
+        remember: keep the alert's readings for the next stuck-sensor check (False for an
+        alert replayed from the store, which the node has sent on since).
         """
         info = self.info(node)
         readings = _readings(fields)
-        previous, info.readings = info.readings, readings
+        previous = info.readings
+        if remember:
+            info.readings = readings
         if int(fields.get("flt", 0)) & SENSOR_FAULTS:
             return "alert reports a sensor fault"
         if info.faults:

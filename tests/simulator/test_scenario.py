@@ -74,13 +74,18 @@ def test_bad_config_lists_every_problem():
 
 
 @pytest.mark.parametrize("rule_on", [True, False])
-def test_rain_showers_raise_no_alerts_while_the_wet_air_rule_is_on(rule_on, monkeypatch):
-    """Rain makes every node's air unusual at once; the rule, not luck, keeps the network quiet."""
-    from edge_node.core import detector
+def test_rain_showers_raise_no_alerts_while_the_no_evidence_rule_is_on(rule_on, monkeypatch):
+    """Rain makes every node's air unusual at once; the rule (wet air, or air neither smoky nor
+    warming, is no evidence of fire), not luck, keeps the network quiet."""
+    from edge_node.core import pipeline
+    from simulator import engines
     from simulator.weather import WeatherConfig
 
     if not rule_on:
-        monkeypatch.setattr(detector, "WET_AIR_RH_LEVEL_CP", 10**9)
+        def never(features):
+            return features[1] != features[1]  # False for a node's list, all-False for a fleet array
+        monkeypatch.setattr(pipeline, "no_fire_evidence", never)
+        monkeypatch.setattr(engines, "no_fire_evidence", never)
     result, _ = _run(n_nodes=25, days=2.0, ignitions=0, seed=3, weather=WeatherConfig(rain_events_per_day=2.0),
                      stuck_per_node_month=0.0, dead_sensor_per_node_month=0.0)
     rain_alerts = [a for a in result.alert_records if a.cause == "rain"]

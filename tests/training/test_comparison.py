@@ -46,3 +46,23 @@ def test_every_baseline_detects_an_obvious_fire_and_stays_quiet_without_one():
     text = render([("fire", "PCA", evaluate_case(fire, scorer, thr) | {"threshold": 1})], [], [fire], "x")
     assert text.startswith(START) and text.rstrip().endswith(END) and "| PCA | 1 | 1/1 (" in text
     assert N >= K
+
+
+def test_sooner_than_compares_fire_events_one_by_one():
+    from training.comparison import sooner_than
+    deployed = {"per_fire": [("n1", "e", 60, 240), ("n2", "e", 90, None), ("n3", "e", None, None)]}
+    slower = {"per_fire": [("n1", "e", 90, 300), ("n2", "e", None, None), ("n3", "e", None, None)]}
+    at_fire_level = {"per_fire": [("n1", "e", 60, 210), ("n2", "e", 90, None), ("n3", "e", None, None)]}
+    saw_more = {"per_fire": [("n1", "e", 60, 240), ("n2", "e", 120, 600), ("n3", "e", 900, None)]}
+    assert sooner_than(deployed, slower) == 0
+    assert sooner_than(deployed, at_fire_level) == 1  # its median could hide it; event by event it shows
+    assert sooner_than(deployed, saw_more) == 2       # fire level where the deployed had none; a miss
+    text = render([("fire", "deployed int8 autoencoder", deployed | _empty_totals()),
+                   ("fire", "PCA", at_fire_level | _empty_totals())], [], [Case("fire", [])], "x")
+    assert "alerted sooner than the deployed detector" in text and "PCA 1." in text
+
+
+def _empty_totals() -> dict:
+    return {"fires": 1, "detected": 1, "detected_fire_level": 1, "delays": [60], "fire_delays": [240],
+            "near_delays": [], "far_delays": [], "nuisances": 0, "nuisance_fire_level": 0, "false_suspect": 0,
+            "false_fire": 0, "node_days": 1.0, "threshold": 1}
