@@ -101,7 +101,8 @@ def _deployed_summary(card: dict) -> list[str]:
          f"inputs: {parity['mismatching_outputs']} mismatching outputs. LiteRT BUILTIN_REF, which requantizes "
          f"with one rounding where TFLM rounds twice, differs from TFLM on "
          f"{parity['litert_builtin_ref_rows_differing']} of them."),
-        f"- Trained on {card['trained_on']} ({card['training_rows']} rows).",
+        f"- Trained on {card['trained_on']} ({card['training_rows']} rows); denoising: "
+        f"{card['training'].get('denoising', 'none')}.",
     ]
 
 

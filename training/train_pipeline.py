@@ -276,7 +276,9 @@ def model_card(cfg: TrainConfig, q: quantize.Int8Model, d: export.DeploySettings
         "parity_tflite_micro": mismatches,
         "training_rows": n_train,
         "training": {"teacher_epochs": cfg.teacher_epochs, "student_epochs": cfg.student_epochs,
-                     "prune_sparsity": cfg.prune_sparsity, "plan": asdict(cfg.plan)},
+                     "prune_sparsity": cfg.prune_sparsity, "plan": asdict(cfg.plan),
+                     "denoising": f"{cfg.corrupt_fraction:.0%} of training rows with one channel shifted, "
+                                  "the clean row as target (training/autoencoder.py corrupt_rows)"},
         "data_provenance": provenance,
         "trained_on": trained_on(cfg),
         "compression": table,
