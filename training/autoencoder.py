@@ -1,8 +1,8 @@
 """The Keras autoencoders: a larger teacher and the tiny student nodes run.
 
 Trained on normal data only; the reconstruction error is the anomaly score.
-Denoising (`corrupt_rows`): part of every training batch has one sensor channel shifted
-off its usual relation to the others, with the clean row as the target, so the models
+Denoising (`corrupt_rows`): a share of the training rows (half by default) has one sensor
+channel shifted off its usual relation to the others, with the clean row as the target, so the models
 learn to give back the normal reading rather than echo any departure. A plain AE with a
 3-unit bottleneck spends one of its units on the gas level (it varies in normal air) and
 then reconstructs a steady smoky shift almost as well as clean air: +384 q8 of gas, a 65 %

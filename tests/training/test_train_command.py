@@ -41,6 +41,15 @@ def test_missing_data_dir_is_a_clear_error(tmp_path, capsys):
     assert "real data sets live in ../shared/data" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("value", ["-0.1", "1.5"])
+def test_corrupt_fraction_out_of_range_is_refused_before_any_work(tmp_path, value):
+    argv = ["train", "--quick", "--quiet", "--data-dir", str(tmp_path / "nothing"), "--corrupt-fraction", value,
+            "--models-dir", str(tmp_path), "--weights-module", str(tmp_path / "w.py"), "--no-report"]
+    with pytest.raises(SystemExit, match="--corrupt-fraction must be in"):
+        main(argv)
+    assert list(tmp_path.iterdir()) == []
+
+
 def write_clean_csv(path, hours=4.0, row_s=10):
     """A quiet synthetic forest recording as a user would export it: epoch milliseconds, a row every row_s."""
     from training.synthetic import forest_node_days
