@@ -13,7 +13,7 @@ each node's schema.FAULT_* bits and `thresholds` the threshold each node uses.
 import numpy as np
 
 from edge_node.core.calibration import threshold_in_force
-from edge_node.core.detector import gas_evidence, no_fire_evidence
+from edge_node.core.detector import gas_evidence, no_fire_evidence, wet_air
 from edge_node.core.pipeline import NodePipeline, default_pipeline
 from edge_node.core.schema import FAULT_GAS, FAULT_RH, FAULT_TEMP
 from edge_node.core.scoring import Int8Autoencoder, RiseRule
@@ -88,7 +88,8 @@ class FleetEngine:
         feats = self.features.update(temp_cc, rh_cp, gas_q8, dt_s, ~self.detector.anomalous, active, hold)
         scores = np.where(active, self.scorer.score(feats), 0)
         evidence = np.where(no_fire_evidence(feats), 0, scores)
-        learned = self.calibration.update(evidence, dt_s, self.detector.anomalous, active)
+        # as NodePipeline.step: calibration learns from every reading but wet air's
+        learned = self.calibration.update(np.where(wet_air(feats), 0, scores), dt_s, self.detector.anomalous, active)
         in_force = threshold_in_force(learned, self.calibration.factory, gas_evidence(feats))
         self.detector.threshold = np.where(active, in_force, self.detector.threshold)  # a node that slept keeps its own
         self.thresholds = self.detector.threshold

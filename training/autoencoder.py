@@ -165,7 +165,8 @@ def finetune_quantization_aware(model: keras.Model, x: np.ndarray, epochs: int, 
                                 x_in: np.ndarray | None = None) -> keras.Model:
     """QAT-lite: fine-tune with int8-rounded weights and activations clamped to their float ranges,
     then hand back a plain Keras model (same layout) for the usual PTQ conversion."""
-    ranges = [np.asarray(keras.Model(model.input, layer.output)(x, training=False))
+    x_in = x if x_in is None else x_in
+    ranges = [np.asarray(keras.Model(model.input, layer.output)(x_in, training=False))
               for layer in model.layers if isinstance(layer, keras.layers.Dense)]
     inputs = keras.Input(shape=(x.shape[1],), name="features")
     h = inputs
@@ -179,7 +180,7 @@ def finetune_quantization_aware(model: keras.Model, x: np.ndarray, epochs: int, 
     qat = keras.Model(inputs, h, name="student_qat")
     for layer in dense_layers:
         qat.get_layer(layer.name).set_weights(layer.get_weights())
-    _fit(qat, x if x_in is None else x_in, x, epochs, 256, 5e-4, progress, "QAT fine-tune")
+    _fit(qat, x_in, x, epochs, 256, 5e-4, progress, "QAT fine-tune")
     plain = keras.models.clone_model(model)
     for layer in dense_layers:
         plain.get_layer(layer.name).set_weights(qat.get_layer(layer.name).get_weights())

@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         gas_q8 = gas_index_q8(max(1, int(round(cols[gas][i]))), sign)
         _, score, feats = pipeline.step(int(round(t * 1000)), dt_s, int(round(cols[temp][i] * 100)),
                                         int(round(cols[rh][i] * 100)), gas_q8)
-        evidence.append(0 if wet_air(feats) else score)  # as training calibrates (see metrics.alert_times)
+        evidence.append(0 if wet_air(feats) else score)  # as training calibrates (metrics.calibrate_threshold)
     ev = np.array(evidence, dtype=np.int64)
     silent = silent_threshold(ev, k, n)
     floor = int(weights.THRESHOLD) // 4 if args.min_threshold is None else args.min_threshold

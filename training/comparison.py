@@ -226,8 +226,10 @@ def sooner_than(deployed: dict, baseline: dict) -> int:
     """
     def beats(mine, theirs) -> bool:
         return theirs is not None and (mine is None or theirs < mine)
-    return sum(1 for d, b in zip(deployed["per_fire"], baseline["per_fire"])
-               if beats(d[2], b[2]) or beats(d[3], b[3]))
+    pairs = list(zip(deployed["per_fire"], baseline["per_fire"]))
+    if len(deployed["per_fire"]) != len(baseline["per_fire"]) or any(d[:2] != b[:2] for d, b in pairs):
+        raise ValueError("the two methods were not run on the same fire events")
+    return sum(1 for d, b in pairs if beats(d[2], b[2]) or beats(d[3], b[3]))
 
 
 def bme_series(data_dir) -> list[Series]:
@@ -333,13 +335,15 @@ def sim_cases(seed: int = 11) -> list[Case]:
             r = np.array(p.readings, dtype=np.int64)
             # Injected sun flecks and exhaust plumes are nuisances by construction: labelled as such, so a
             # method's alerts there are judged as nuisance alerts, and kept out of its clean design samples.
+            smoke_ms = result.first_smoke_ms.get(result.node_ids[i])
+            # ... unless they start once the smoke is there: the fire window covers those alerts
             events = [Event("nuisance", start_ms / 1000.0, end_ms / 1000.0, kind)
-                      for node, start_ms, end_ms, kind in result.nuisance_windows if node == result.node_ids[i]]
+                      for node, start_ms, end_ms, kind in result.nuisance_windows
+                      if node == result.node_ids[i] and (smoke_ms is None or start_ms < smoke_ms)]
             dist = None
             if result.ignitions:
                 ign = result.ignitions[0]
                 dist = float(np.hypot(result.x_m[i] - ign.x_m, result.y_m[i] - ign.y_m))
-                smoke_ms = result.first_smoke_ms.get(result.node_ids[i])
                 if smoke_ms is not None:
                     events.append(Event("fire", smoke_ms / 1000.0, float(r[-1, 0]) / 1000.0,
                                         f"{dist:.0f} m, smoke from {(smoke_ms - ign.time_ms) / 60_000:.0f} min"))

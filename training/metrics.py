@@ -1,7 +1,7 @@
 """What "good" means for a node: separation, false alerts per node-day, detection delay.
 
 Scores are replayed through the core `Detector` (the node's own debounce and
-cooldown, and its wet-air rule), so alert counts are the ones a node would send.
+cooldown, and its no-evidence rule), so alert counts are the ones a node would send.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import cast
 
 import numpy as np
 
-from edge_node.core.detector import Detector, wet_air
+from edge_node.core.detector import Detector, no_fire_evidence, wet_air
 from training.recordings import FeatureSeries
 
 DAY_S = 86400.0
@@ -25,14 +25,16 @@ class DetectorSettings:
     cooldown_s: int
 
 
-def alert_times(scores: np.ndarray, fs: FeatureSeries, s: DetectorSettings) -> np.ndarray:
-    """Event times at which a node with these settings would publish an alert."""
+def alert_times(scores: np.ndarray, fs: FeatureSeries, s: DetectorSettings, rule=no_fire_evidence) -> np.ndarray:
+    """Event times at which a node with these settings would publish an alert.
+
+    rule: which readings count as no evidence; the node's own by default. Threshold calibration
+    passes `wet_air` alone, so the factory threshold sits where the model is quiet on normal air
+    itself and the node's wider rule only adds rejection to it.
+    """
     # Baselines score in floats; the node's integer comparison works for them unchanged offline.
     det = Detector(cast(int, s.threshold), s.k, s.n, s.cooldown_s)
-    # Only wet air is discounted here; the node also discounts air neither smoky nor warming
-    # (detector.no_fire_evidence). Calibrating without that wider rule keeps the factory threshold
-    # where the model is quiet on normal air itself: the rule adds rejection, never sensitivity.
-    evidence = np.where(wet_air(fs.features.T), 0, scores)
+    evidence = np.where(rule(fs.features.T), 0, scores)
     out = []
     for score, t in zip(evidence, fs.t_s):
         if det.update(score, round(t * 1000)):
@@ -45,8 +47,8 @@ def series_days(series: list[FeatureSeries]) -> float:
 
 
 def false_alerts_per_node_day(scores_per_series: list[np.ndarray], series: list[FeatureSeries],
-                              s: DetectorSettings) -> float:
-    alerts = sum(len(alert_times(sc, fs, s)) for sc, fs in zip(scores_per_series, series))
+                              s: DetectorSettings, rule=no_fire_evidence) -> float:
+    alerts = sum(len(alert_times(sc, fs, s, rule)) for sc, fs in zip(scores_per_series, series))
     days = series_days(series)
     return alerts / days if days > 0 else float("nan")
 
@@ -110,7 +112,7 @@ def calibrate_threshold(scores_per_series: list[np.ndarray], series: list[Featur
     while lo < hi:
         mid = (lo + hi) // 2
         s = DetectorSettings(float(allv[mid]), k, n, cooldown_s)
-        if false_alerts_per_node_day(scores_per_series, series, s) <= target_per_node_day:
+        if false_alerts_per_node_day(scores_per_series, series, s, wet_air) <= target_per_node_day:
             hi = mid
         else:
             lo = mid + 1

@@ -69,10 +69,11 @@ def no_fire_evidence(features):
     """True where the reading cannot speak for a fire, however unusual it is (lists and fleet arrays).
 
     Wet air (`wet_air`), or air whose gas channel shows no smoke and which is not warming: a fire
-    makes smoke or heat, so a node carried from a warm pocket into cool damp air (BME688 clean-air
-    set: -6 degC and +20 %RH in two minutes) or a change of weather is not one. Smoke without
-    heat (a far fire) still counts through the gas channel, heat without smoke (a node whose gas
-    heater is still settling) through the warming.
+    makes smoke or arriving heat, so a node carried from a warm pocket into cool damp air (BME688
+    clean-air set: -6 degC and +20 %RH in two minutes) or a change of weather is not one. Smoke
+    without heat (a far fire) still counts through the gas channel, heat without smoke (a node
+    whose gas heater is still settling) through the warming. Air merely warmer than usual does
+    not count: a warm afternoon is, and a shower that cools it read as fire evidence (simulator).
     """
     return wet_air(features) | ((features[1] <= 0) & (gas_evidence(features) == 0))
 

@@ -7,7 +7,7 @@ restore_lists) so a node keeps it in RTC memory across deep sleep.
 """
 
 from edge_node.core.calibration import SelfCalibration, threshold_in_force
-from edge_node.core.detector import Detector, fire_persist_s, gas_evidence, no_fire_evidence
+from edge_node.core.detector import Detector, fire_persist_s, gas_evidence, no_fire_evidence, wet_air
 from edge_node.core.faults import SensorFaults
 from edge_node.core.features import FeatureState
 from edge_node.core.heater import HeaterSettle
@@ -38,8 +38,11 @@ class NodePipeline:
         feats = self.features.update(temp_cc, rh_cp, gas_q8, dt_s,
                                      adapt_slow=not self.detector.anomalous, hold=hold)
         score = self.scorer.score(feats)
+        # Self-calibration learns this node's quiet scores: a reading the detector ignores because the
+        # air is cooling or drying is still normal air, not a score of 0 (a cooling evening would
+        # otherwise teach every hour a maximum of 0 and pull the threshold to its floor).
+        learned = self.calibration.update(0 if wet_air(feats) else score, dt_s, self.detector.anomalous)
         evidence = 0 if no_fire_evidence(feats) else score
-        learned = self.calibration.update(evidence, dt_s, self.detector.anomalous)
         self.detector.threshold = threshold_in_force(learned, self.calibration.factory, gas_evidence(feats))
         level = self.detector.update(evidence, t_ms, fire_persist_s(feats, faults), feats[4])
         return level, score, feats

@@ -95,7 +95,8 @@ def test_no_fire_evidence_needs_smoke_or_warming_on_lists_and_fleet_arrays():
     # temp_level, temp_trend, rh_level, rh_trend, gas_level, gas_trend
     cases = [([-637, -516, 1813, 1491, 0, 0], True),    # BME688 carried into cool damp air, gas held
              ([0, 0, 900, 800, 40, 10], True),          # a damp gust, no smoke, not warming
-             ([0, WET_AIR_RH_LEVEL_CP, 0, 0, 0, 0], False),  # warming fast: heat may be a fire
+             ([0, 250, 0, 0, 0, 0], False),             # warming fast: heat may be a fire
+             ([400, -30, 1500, 900, 0, 0], True),       # a shower cooling a warm afternoon, no smoke
              ([105, 89, 2017, 1793, 0, 0], False),      # smoke block F before its gas reading: warm and wetter
              ([-50, -20, 0, 0, 120, 80], False),        # smoke without heat: the gas channel speaks
              ([0, -10, 0, 0, 200, 50], False),

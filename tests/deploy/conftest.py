@@ -213,6 +213,16 @@ def filled_influx(deploy_broker: tuple[servers.ManagedServer, Path],
                 client.disconnect()
                 client.loop_stop()
         servers.wait_until(lambda: gateway.stats.stored >= expected, 30, "the last will stored")
+        # The store count also holds the gateway's own points (fire weather), so it can pass before the
+        # broker has published a will: wait for each dead node's stored state itself (a CI run under load
+        # read r3 still online).
+        dead = {(n.site, n.node) for n in FLEET if n.dies}
+
+        def wills_stored() -> bool:
+            rows = stored_rows(influx_server.port, 'SELECT last("online") AS "online" FROM "node_state" '
+                                                   'GROUP BY "site", "node"', DB)
+            return dead <= {(r["site"], r["node"]) for r in rows if r["online"] == 0}
+        servers.wait_until(wills_stored, 30, "the dead nodes' last wills in InfluxDB")
         assert dict(gateway.ingest.rejected) == {}
     # What `emberwatch influx-setup --backfill` does: the rollups the dashboards read, over this history.
     admin = InfluxAdmin(f"http://127.0.0.1:{influx_server.port}")
