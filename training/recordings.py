@@ -2,8 +2,9 @@
 
 Every data source (real sets, user CSVs, the synthetic forest) produces a
 `Recording`. `featurize` then turns it into exactly what a node computes:
-integer temp_cc / rh_cp / gas_q8 fed with the real dt_s into the core
-`FeatureState`, so training never sees a feature a node could not produce.
+integer temp_cc / rh_cp / gas_q8 fed with the real dt_s through the core
+`NodePipeline` (fault checks, the gas heater held after a gap or a power-up,
+the features), so training never sees a feature a node could not produce.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from edge_node.core.features import N_FEATURES, FeatureState, gas_index_q8
+from edge_node.core.detector import Detector
+from edge_node.core.features import N_FEATURES, gas_index_q8
+from edge_node.core.pipeline import NodePipeline
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,13 @@ def resample_indices(t_s: np.ndarray, interval_s: float, phase_s: float = 0.0) -
     return np.unique(idx)
 
 
+class _NoScore:
+    threshold = 1 << 40
+
+    def score(self, features) -> int:
+        return 0
+
+
 def featurize(rec: Recording, interval_s: float, phase_s: float = 0.0) -> FeatureSeries:
     """Run the node's own feature code over a recording sampled every interval_s."""
     rec = drop_missing(rec)
@@ -87,7 +97,9 @@ def featurize(rec: Recording, interval_s: float, phase_s: float = 0.0) -> Featur
     feats = np.zeros((n, N_FEATURES), dtype=np.int64)
     readings = np.zeros((n, 3), dtype=np.int64)
     dts = np.zeros(n, dtype=np.int64)
-    state = FeatureState()
+    # The node's own pipeline with no detector to speak of: its faults and heater hold shape the
+    # features, and nothing is ever anomalous, so the slow baseline always adapts.
+    node = NodePipeline(_NoScore(), Detector(1 << 40, 1, 1, 0))
     t = rec.t_s[idx]
     temp_cc = np.rint(rec.temp_c[idx] * 100).astype(np.int64)
     rh_cp = np.rint(rec.rh_pct[idx] * 100).astype(np.int64)
@@ -97,7 +109,7 @@ def featurize(rec: Recording, interval_s: float, phase_s: float = 0.0) -> Featur
         dt = round(interval_s) if prev_t is None else max(1, round(t[j] - prev_t))
         prev_t = t[j]
         gq = gas_index_q8(int(gas[j]), rec.gas_sign)
-        feats[j] = state.update(int(temp_cc[j]), int(rh_cp[j]), gq, dt)
+        feats[j] = node.step(round(t[j] * 1000), dt, int(temp_cc[j]), int(rh_cp[j]), gq)[2]
         readings[j] = (temp_cc[j], rh_cp[j], gq)
         dts[j] = dt
     label = None if rec.label is None else rec.label[idx].astype(np.int64)
