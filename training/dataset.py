@@ -19,7 +19,7 @@ import numpy as np
 
 from training import real_data, synthetic
 from training.csv_mapping import MappingError
-from training.recordings import FeatureSeries, Recording, featurize
+from training.recordings import FeatureSeries, Recording, drop_missing, featurize, resample_indices
 
 SMOKE_TRAIN_END_S = 2200
 SMOKE_NORMAL_END_S = 3178  # block A turns to its alarm session here
@@ -108,7 +108,7 @@ MIN_ONLY_USER_SAMPLES = 120  # a recording that is all the model learns: 1 h at 
 
 def user_length_problem(rec: Recording, interval_s: int, alone: bool) -> str | None:
     """Why the recording is too short to train on (None when it is long enough); cheap, before any heavy work."""
-    n = len(featurize(rec, interval_s))
+    n = len(resample_indices(drop_missing(rec).t_s, interval_s))  # featurize's row count, without running the node
     need = MIN_ONLY_USER_SAMPLES if alone else MIN_USER_SAMPLES
     if n >= need:
         return None
@@ -143,9 +143,10 @@ def add_user_recording(out: DataSplits, rec: Recording, plan: SplitPlan) -> None
 
     Each phase offset (user_phase_offsets) is one more series in every split, cut at the same times.
     """
+    problem = user_length_problem(rec, plan.interval_s, alone=False)
+    if problem:
+        raise MappingError(problem)
     first = featurize(rec, plan.interval_s)
-    if len(first) < MIN_USER_SAMPLES:
-        raise MappingError(str(user_length_problem(rec, plan.interval_s, alone=False)))
     t_a = first.t_s[int(USER_TRAIN_FRACTION * len(first))]
     t_b = first.t_s[int((USER_TRAIN_FRACTION + USER_CALIB_FRACTION) * len(first))]
     offsets = user_phase_offsets(rec, plan)
