@@ -89,6 +89,12 @@ class _NoScore:
         return 0
 
 
+def feature_pipeline() -> NodePipeline:
+    """The node's own pipeline with no detector to speak of: its fault checks and heater hold shape
+    the features, and nothing is ever anomalous, so the slow baseline always adapts."""
+    return NodePipeline(_NoScore(), Detector(_NoScore.threshold, 1, 1, 0))
+
+
 def featurize(rec: Recording, interval_s: float, phase_s: float = 0.0) -> FeatureSeries:
     """Run the node's own feature code over a recording sampled every interval_s."""
     rec = drop_missing(rec)
@@ -97,9 +103,7 @@ def featurize(rec: Recording, interval_s: float, phase_s: float = 0.0) -> Featur
     feats = np.zeros((n, N_FEATURES), dtype=np.int64)
     readings = np.zeros((n, 3), dtype=np.int64)
     dts = np.zeros(n, dtype=np.int64)
-    # The node's own pipeline with no detector to speak of: its faults and heater hold shape the
-    # features, and nothing is ever anomalous, so the slow baseline always adapts.
-    node = NodePipeline(_NoScore(), Detector(1 << 40, 1, 1, 0))
+    node = feature_pipeline()
     t = rec.t_s[idx]
     temp_cc = np.rint(rec.temp_c[idx] * 100).astype(np.int64)
     rh_cp = np.rint(rec.rh_pct[idx] * 100).astype(np.int64)
