@@ -92,21 +92,20 @@ class _ProgressCallback(keras.callbacks.Callback):
                       f"val {logs.get('val_loss', 0):.4f}", epoch + 1, self.epochs)
 
 
-def train_plain(x: np.ndarray, hidden_units, epochs: int, progress, name: str, lr: float = 3e-3,
-                x_in: np.ndarray | None = None) -> keras.Model:
-    """x_in: the (corrupted) inputs whose targets are the rows of x; None: x itself."""
+def train_plain(x: np.ndarray, x_in: np.ndarray, hidden_units, epochs: int, progress, name: str,
+                lr: float = 3e-3) -> keras.Model:
+    """x_in: the inputs (corrupt_rows of x; x itself for a plain AE) whose targets are the rows of x."""
     model = build_autoencoder(x.shape[1], hidden_units, name)
-    _fit(model, x if x_in is None else x_in, x, epochs, 256, lr, progress, name)
+    _fit(model, x_in, x, epochs, 256, lr, progress, name)
     return model
 
 
-def train_distilled(x: np.ndarray, teacher: keras.Model, epochs: int, progress, alpha: float = 0.5,
-                    lr: float = 3e-3, x_in: np.ndarray | None = None) -> keras.Model:
+def train_distilled(x: np.ndarray, x_in: np.ndarray, teacher: keras.Model, epochs: int, progress,
+                    alpha: float = 0.5, lr: float = 3e-3) -> keras.Model:
     """Student target = alpha * data + (1 - alpha) * teacher reconstruction (MSE to a blend = blend of MSEs + const).
 
     With corrupted inputs x_in the teacher sees them too: its denoised reading is what the student learns.
     """
-    x_in = x if x_in is None else x_in
     target = alpha * x + (1 - alpha) * np.asarray(teacher(x_in, training=False))
     model = build_autoencoder(x.shape[1], STUDENT_UNITS, "student_distilled")
     _fit(model, x_in, target.astype(np.float32), epochs, 256, lr, progress, "student (distilled)")
@@ -127,8 +126,8 @@ class _HoldMask(keras.callbacks.Callback):
         self._apply()
 
 
-def prune_magnitude(model: keras.Model, x: np.ndarray, sparsity: float, epochs: int, progress,
-                    x_in: np.ndarray | None = None) -> keras.Model:
+def prune_magnitude(model: keras.Model, x: np.ndarray, x_in: np.ndarray, sparsity: float, epochs: int,
+                    progress) -> keras.Model:
     """Zero the smallest |w| per layer (keeping at least one weight per output), then fine-tune masked."""
     pruned = keras.models.clone_model(model)
     pruned.set_weights(model.get_weights())
@@ -144,7 +143,7 @@ def prune_magnitude(model: keras.Model, x: np.ndarray, sparsity: float, epochs: 
         mask[strongest, np.arange(kernel.shape[1])] = 1.0
         masks[layer] = mask
         layer.set_weights([kernel * mask, bias])
-    _fit(pruned, x if x_in is None else x_in, x, epochs, 256, 1e-3, progress,
+    _fit(pruned, x_in, x, epochs, 256, 1e-3, progress,
          f"pruned {sparsity:.0%}", [_HoldMask(masks)])
     _HoldMask(masks)._apply()
     return pruned
@@ -161,11 +160,10 @@ class _FakeQuantDense(keras.layers.Dense):
         return self.activation(y) if self.activation is not None else y
 
 
-def finetune_quantization_aware(model: keras.Model, x: np.ndarray, epochs: int, progress,
-                                x_in: np.ndarray | None = None) -> keras.Model:
+def finetune_quantization_aware(model: keras.Model, x: np.ndarray, x_in: np.ndarray, epochs: int,
+                                progress) -> keras.Model:
     """QAT-lite: fine-tune with int8-rounded weights and activations clamped to their float ranges,
     then hand back a plain Keras model (same layout) for the usual PTQ conversion."""
-    x_in = x if x_in is None else x_in
     ranges = [np.asarray(keras.Model(model.input, layer.output)(x_in, training=False))
               for layer in model.layers if isinstance(layer, keras.layers.Dense)]
     inputs = keras.Input(shape=(x.shape[1],), name="features")

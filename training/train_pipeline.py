@@ -133,14 +133,14 @@ def run_training(cfg: TrainConfig, progress: Progress) -> dict:
 
     progress.step("train teacher, plain student, distilled student, pruned student (Keras, normal data only)")
     x_in = ae.corrupt_rows(x, scales, cfg.corrupt_fraction, cfg.seed)
-    teacher = ae.train_plain(x, ae.TEACHER_UNITS, cfg.teacher_epochs, progress, "teacher", x_in=x_in)
-    plain = ae.train_plain(x, ae.STUDENT_UNITS, cfg.student_epochs, progress, "student", x_in=x_in)
-    distilled = ae.train_distilled(x, teacher, cfg.student_epochs, progress, x_in=x_in)
-    pruned = ae.prune_magnitude(distilled, x, cfg.prune_sparsity, max(5, cfg.student_epochs // 3), progress, x_in=x_in)
+    teacher = ae.train_plain(x, x_in, ae.TEACHER_UNITS, cfg.teacher_epochs, progress, "teacher")
+    plain = ae.train_plain(x, x_in, ae.STUDENT_UNITS, cfg.student_epochs, progress, "student")
+    distilled = ae.train_distilled(x, x_in, teacher, cfg.student_epochs, progress)
+    short_epochs = max(5, cfg.student_epochs // 3)
+    pruned = ae.prune_magnitude(distilled, x, x_in, cfg.prune_sparsity, short_epochs, progress)
     students = {"plain": plain, "distilled": distilled, "pruned": pruned}
     if cfg.qat or cfg.deploy == "qat":
-        students["qat"] = ae.finetune_quantization_aware(distilled, x, max(5, cfg.student_epochs // 3), progress,
-                                                         x_in=x_in)
+        students["qat"] = ae.finetune_quantization_aware(distilled, x, x_in, short_epochs, progress)
 
     progress.step("full-integer int8 PTQ (TFLite converter) and read back into the core kernel")
     labelled, strong = splits.test_labelled, dataset.strong_event_subset(splits.test_labelled)
