@@ -17,8 +17,8 @@ running stochastic quantile, the first design, moved 0.1 % of its value a readin
 and never got near the real quantile in six hours.)
 
 The learned threshold applies to readings whose gas channel shows smoke
-(detector.gas_evidence: the gas index well above baseline, more than wetter air
-explains); every other reading keeps the factory threshold if that is looser. Six
+(detector.gas_evidence: the gas index well above baseline, or rising fast, more than
+wetter air explains); every other reading keeps the factory threshold if that is looser. Six
 quiet hours say little about the weather a node has yet to meet (a front, a hot
 afternoon: tightening every channel made the simulator's nodes alert on weather
 hundreds of times a month), while smoke is what a fire-watch node must hear

@@ -30,6 +30,11 @@ GAS_HOLDING_NUM = 2
 GAS_HOLDING_DEN = 3
 HEAT_ALONE_PERSIST_S = 600  # heat alone counts only when the gas channel cannot speak (faulty)
 GAS_EVIDENCE_Q8 = 64       # gas index 1/4 doubling over the node's baseline (resistance -16 %)
+GAS_ARRIVING_Q8 = 32       # ... or 1/8 doubling (resistance -8 %) while it is still arriving:
+GAS_ARRIVING_TREND_Q8 = 32  # the last minute 1/8 doubling over the last ten, net of wetting air.
+# A fire's smoke reaches a node 100-300 m away as a rise over a few minutes (simulator: 1 ppm CO in
+# 0.3-3 min, 3 ppm 2-5 min later) while a node's clean air wanders slowly (drift, the diurnal cycle):
+# 1/8 doubling held for hours on a synthetic forest day raised suspects, 1/8 arriving in minutes does not.
 GAS_Q8_PER_RH_CP_NUM = 3   # 0.03 gas index per centi-%RH: resistance -0.8 % per %RH (log2 q8: 3 per %RH)
 GAS_Q8_PER_RH_CP_DEN = 100
 HEAT_EVIDENCE_CC = 150     # 1.5 degC over the node's baseline ...
@@ -59,10 +64,15 @@ def gas_evidence(features):
     A metal-oxide layer's resistance also falls in humid air (about 1 % per %RH for tin-oxide
     sensors), so a rain shower or an evening's dew raises the gas index with no smoke at all.
     The part of the gas level that the humidity rise explains, GAS_Q8_PER_RH_CP per centi-%RH
-    over the baseline, is not evidence; drier air than usual earns no credit.
+    over the baseline, is not evidence; drier air than usual earns no credit. Smoke that is still
+    arriving (the gas index rising fast, net of wetting air) counts from GAS_ARRIVING_Q8, half the
+    level that a settled reading needs: that is where a fire's first minutes are heard 100-300 m away.
     """
     wetter_cp = (features[2] > 0) * features[2]
-    return features[4] - wetter_cp * GAS_Q8_PER_RH_CP_NUM // GAS_Q8_PER_RH_CP_DEN > GAS_EVIDENCE_Q8
+    net_q8 = features[4] - wetter_cp * GAS_Q8_PER_RH_CP_NUM // GAS_Q8_PER_RH_CP_DEN
+    wetting_cp = (features[3] > 0) * features[3]
+    arriving = features[5] - wetting_cp * GAS_Q8_PER_RH_CP_NUM // GAS_Q8_PER_RH_CP_DEN > GAS_ARRIVING_TREND_Q8
+    return (net_q8 > GAS_EVIDENCE_Q8) | ((net_q8 > GAS_ARRIVING_Q8) & arriving)
 
 
 def no_fire_evidence(features):

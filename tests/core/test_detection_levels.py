@@ -201,6 +201,14 @@ def test_rain_that_lowers_the_gas_resistance_is_no_smoke_evidence() -> None:
     assert not gas_evidence([0, 0, -3000, 0, 60, 0])
 
 
+def test_smoke_still_arriving_counts_from_an_eighth_of_a_doubling() -> None:
+    # gas index +40 (resistance -10 %): evidence only while the last minute is 1/8 doubling over the last ten
+    assert gas_evidence([0, 0, 0, 0, 40, 40])
+    assert not gas_evidence([0, 0, 0, 0, 40, 32])   # a slow wander to the same level (drift, terpenes) is not
+    assert not gas_evidence([0, 0, 0, 0, 32, 60])   # nor a fast wiggle that has not reached 1/8 doubling
+    assert not gas_evidence([0, 0, 1000, 1000, 70, 50])  # air 10 %RH wetter in the last minutes explains both
+
+
 def test_rise_rule_pipeline_reports_levels_too() -> None:
     rule = RiseRule()
     p = NodePipeline(rule, Detector(rule.threshold, 2, 3, 600))
