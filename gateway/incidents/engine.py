@@ -2,9 +2,10 @@
 
 - **open** on a fire-level alert from a trusted node, or when suspect-level alerts of two nodes
   near each other arrive within the suspect window;
-- **confirm** when a second node near the first (or downwind of the incident, with a recent wind)
-  agrees, or one node's anomaly persists (several alerts over a quarter of an hour) or escalates
-  from suspect to fire level;
+- **confirm** when a third node near the first two (or downwind of the incident, with a recent wind)
+  agrees, or a second one does and either is at fire level or its anomaly grew (a repeat alert at
+  least grown_factor x its first), or one node's anomaly persists (several alerts over a quarter
+  of an hour) or escalates from suspect to fire level;
 - **merge** incidents that one piece of evidence, or their estimated positions, join;
 - **resolve** after a quiet period without evidence (stamped at last evidence + quiet period, so
   the verdict does not depend on when the clock was looked at);
@@ -283,6 +284,10 @@ class IncidentEngine:
                      and m.first_ms - o.last_ms <= s.agree_window_ms]
             if len(peers) >= 2 or (peers and max(p.level for p in [m, *peers]) >= schema.LEVEL_FIRE):
                 return f"{len(peers) + 1} nodes agree within {s.agree_window_ms // 60_000} min"
+            grown = [p for p in [m, *peers] if _grew(p, s.grown_factor)] if peers else []
+            if grown:
+                return (f"2 nodes agree within {s.agree_window_ms // 60_000} min and {grown[0].node}'s anomaly "
+                        f"grew {grown[0].peak_strength / grown[0].first_strength:.1f}x")
         for m in members:
             if m.escalated:
                 return f"{m.node} escalated from suspect to fire"
@@ -347,6 +352,11 @@ class IncidentEngine:
         if along <= 0 or math.hypot(dx, dy) > reach:
             return False
         return math.degrees(math.atan2(abs(dx * wind[1] - dy * wind[0]), along)) <= self.settings.plume_cone_deg
+
+
+def _grew(m: Member, factor: float) -> bool:
+    """The node's anomaly grew while it lasted: a later alert at least `factor` x its first one."""
+    return factor > 0 and m.alerts >= 2 and m.peak_strength >= factor * m.first_strength
 
 
 def _confidence(inc: Incident) -> float:

@@ -14,6 +14,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from edge_node.core.detector import STRONGER_FACTOR
 from gateway.config import ConfigError
 from gateway.env_values import env_number
 
@@ -33,6 +34,9 @@ class IncidentSettings:
     earliness_half_life_ms: int = 10 * 60_000  # the first nodes to smell smoke weigh most in the location
     upwind_shift: float = 1.25  # with wind, move the estimate this many node spacings upwind
     agree_window_ms: int = 10 * 60_000  # two nodes agree when their evidence is this close in time
+    # Two agreeing nodes confirm when one's anomaly grew this much (0: never): a node re-alerts within its
+    # cooldown only on a doubled score, so a repeat that strong is smoke still thickening, not a passing puff.
+    grown_factor: float = float(STRONGER_FACTOR)
     weather_max_age_ms: int = 3_600_000
     min_wind_ms: float = 1.0  # below: no usable direction
     plume_cone_deg: float = 30.0

@@ -119,6 +119,20 @@ def test_one_suspect_is_not_an_incident_two_near_ones_are() -> None:
     assert out[0].t_ms == T0 + 5 * MIN and out[0].fields["first_ms"] == T0  # stamped when decided; since T0
 
 
+def test_two_agreeing_suspects_confirm_once_one_of_them_has_doubled() -> None:
+    engine = grid_engine()
+    sus = schema.LEVEL_SUSPECT
+    out = feed(engine, alert("n00", T0, lvl=sus), alert("n01", T0 + 2 * MIN, lvl=sus),
+               alert("n00", T0 + 3 * MIN, score=3900, lvl=sus))  # grew 1.95x: not yet
+    assert [s for _, s in states(out)] == ["opened", "updated"]
+    out = feed(engine, alert("n01", T0 + 4 * MIN, score=4000, lvl=sus))  # 2x its first alert
+    assert [s for _, s in states(out)] == ["confirmed"] and "grew 2.0x" in str(out[0].fields["reason"])
+    other = grid_engine(grown_factor=0)
+    out = feed(other, alert("n00", T0, lvl=sus), alert("n01", T0 + 2 * MIN, lvl=sus),
+               alert("n01", T0 + 4 * MIN, score=4000, lvl=sus))
+    assert "confirmed" not in [s for _, s in states(out)]
+
+
 def test_a_lone_node_confirms_by_persisting() -> None:
     engine = grid_engine()
     out = feed(engine, *(alert("n22", T0 + k * 10 * MIN) for k in range(3)))
