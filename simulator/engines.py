@@ -87,13 +87,14 @@ class FleetEngine:
         hold = hold | np.where(self.heater.update(dt_s, first, active), FAULT_GAS, 0)
         feats = self.features.update(temp_cc, rh_cp, gas_q8, dt_s, ~self.detector.anomalous, active, hold)
         scores = np.where(active, self.scorer.score(feats), 0)
-        evidence = np.where(no_fire_evidence(feats), 0, scores)
+        smoky = gas_evidence(feats)
+        evidence = np.where(no_fire_evidence(feats, smoky), 0, scores)
         # as NodePipeline.step: calibration learns from every reading but wet air's
         learned = self.calibration.update(np.where(wet_air(feats), 0, scores), dt_s, self.detector.anomalous, active)
-        in_force = threshold_in_force(learned, self.calibration.factory, gas_evidence(feats))
+        in_force = threshold_in_force(learned, self.calibration.factory, smoky)
         self.detector.threshold = np.where(active, in_force, self.detector.threshold)  # a node that slept keeps its own
         self.thresholds = self.detector.threshold
-        levels = self.detector.update(evidence, t_ms, active, fire_persist_s(feats, faults), feats[4])
+        levels = self.detector.update(evidence, t_ms, active, fire_persist_s(feats, faults, smoky), feats[4])
         return levels, scores
 
 

@@ -276,9 +276,9 @@ class FleetDetector:
         return np.where(alert, level, 0)
 
 
-def fire_persist_s(feats: np.ndarray, faults: np.ndarray) -> np.ndarray:
+def fire_persist_s(feats: np.ndarray, faults: np.ndarray, smoky: np.ndarray | None = None) -> np.ndarray:
     """detector.fire_persist_s for (6, N) features."""
-    gas = gas_evidence(feats)
+    gas = gas_evidence(feats) if smoky is None else smoky
     heat = heat_evidence(feats)
     return np.where(gas & heat, FIRE_PERSIST_S,
                     np.where(gas, GAS_ALONE_PERSIST_S,

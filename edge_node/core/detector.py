@@ -75,8 +75,10 @@ def gas_evidence(features):
     return (net_q8 > GAS_EVIDENCE_Q8) | ((net_q8 > GAS_ARRIVING_Q8) & arriving)
 
 
-def no_fire_evidence(features):
+def no_fire_evidence(features, smoky=None):
     """True where the reading cannot speak for a fire, however unusual it is (lists and fleet arrays).
+
+    smoky: gas_evidence(features) if the caller has it already (a node computes it once a wake).
 
     Wet air (`wet_air`), or air whose gas channel shows no smoke and which is not warming: a fire
     makes smoke or arriving heat, so a node carried from a warm pocket into cool damp air (BME688
@@ -85,7 +87,9 @@ def no_fire_evidence(features):
     whose gas heater is still settling) through the warming. Air merely warmer than usual does
     not count: a warm afternoon is, and a shower that cools it read as fire evidence (simulator).
     """
-    return wet_air(features) | ((features[1] <= 0) & (gas_evidence(features) == 0))
+    if smoky is None:
+        smoky = gas_evidence(features)
+    return wet_air(features) | ((features[1] <= 0) & (smoky == 0))
 
 
 def heat_evidence(features):
@@ -173,14 +177,14 @@ class Detector:
             self.peak_gas_q8 = values[6]
 
 
-def fire_persist_s(features, faults: int) -> int:
+def fire_persist_s(features, faults: int, smoky=None) -> int:
     """How long an anomaly showing these features must last to be fire; -1: never (no signature).
 
     Gas and heat together: FIRE_PERSIST_S. Gas alone (a far fire's smoke, or an exhaust
     plume): GAS_ALONE_PERSIST_S. Heat alone (a sun fleck, or a fire next to a node whose
     gas channel is faulty): only when the gas channel is faulty, HEAT_ALONE_PERSIST_S.
     """
-    gas = gas_evidence(features)
+    gas = gas_evidence(features) if smoky is None else smoky
     heat = heat_evidence(features)
     if gas and heat:
         return FIRE_PERSIST_S

@@ -42,9 +42,10 @@ class NodePipeline:
         # air is cooling or drying is still normal air, not a score of 0 (a cooling evening would
         # otherwise teach every hour a maximum of 0 and pull the threshold to its floor).
         learned = self.calibration.update(0 if wet_air(feats) else score, dt_s, self.detector.anomalous)
-        evidence = 0 if no_fire_evidence(feats) else score
-        self.detector.threshold = threshold_in_force(learned, self.calibration.factory, gas_evidence(feats))
-        level = self.detector.update(evidence, t_ms, fire_persist_s(feats, faults), feats[4])
+        smoky = gas_evidence(feats)
+        evidence = 0 if no_fire_evidence(feats, smoky) else score
+        self.detector.threshold = threshold_in_force(learned, self.calibration.factory, smoky)
+        level = self.detector.update(evidence, t_ms, fire_persist_s(feats, faults, smoky), feats[4])
         return level, score, feats
 
     def threshold(self) -> int:
