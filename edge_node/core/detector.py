@@ -32,9 +32,10 @@ HEAT_ALONE_PERSIST_S = 600  # heat alone counts only when the gas channel cannot
 GAS_EVIDENCE_Q8 = 64       # gas index 1/4 doubling over the node's baseline (resistance -16 %)
 GAS_ARRIVING_Q8 = 32       # ... or 1/8 doubling (resistance -8 %) while it is still arriving:
 GAS_ARRIVING_TREND_Q8 = 32  # the last minute 1/8 doubling over the last ten, net of wetting air.
-# A fire's smoke reaches a node 100-300 m away as a rise over a few minutes (simulator: 1 ppm CO in
-# 0.3-3 min, 3 ppm 2-5 min later) while a node's clean air wanders slowly (drift, the diurnal cycle):
-# 1/8 doubling held for hours on a synthetic forest day raised suspects, 1/8 arriving in minutes does not.
+# A fire's smoke reaches a node 100-300 m away as a rise over minutes (simulator, 200 m grid: the first
+# node past 1 ppm CO 0.3-3.4 min after 11 of 15 ignitions, past 2 ppm 0-5 min after that) while a node's
+# clean air wanders that far over hours (drift, the diurnal cycle): a plain 1/8-doubling level raised
+# suspects on a synthetic forest day the node had calibrated on, 1/8 arriving in minutes does not.
 GAS_Q8_PER_RH_CP_NUM = 3   # 0.03 gas index per centi-%RH: resistance -0.8 % per %RH (log2 q8: 3 per %RH)
 GAS_Q8_PER_RH_CP_DEN = 100
 HEAT_EVIDENCE_CC = 150     # 1.5 degC over the node's baseline ...
