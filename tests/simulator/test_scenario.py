@@ -82,7 +82,7 @@ def test_rain_showers_raise_no_alerts_while_the_no_evidence_rule_is_on(rule_on, 
     from simulator.weather import WeatherConfig
 
     if not rule_on:
-        def never(features):
+        def never(features, smoky=None):
             return features[1] != features[1]  # False for a node's list, all-False for a fleet array
         monkeypatch.setattr(pipeline, "no_fire_evidence", never)
         monkeypatch.setattr(engines, "no_fire_evidence", never)
