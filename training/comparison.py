@@ -24,7 +24,7 @@ from edge_node.core.features import GAS_SIGN_RESISTANCE, gas_index_q8
 from edge_node.core.pipeline import NodePipeline
 from edge_node.core.scoring import Int8Autoencoder, RiseRule
 from training.calibrate_command import silent_threshold
-from training.node_replay import NUISANCE_TAIL_S, Event, Sample, judge
+from training.node_replay import NUISANCE_TAIL_S, Event, Sample, judge, wakes
 from training.recordings import feature_pipeline
 
 INTERVAL_S = 30
@@ -119,26 +119,11 @@ def fit_baselines(clean_feats: np.ndarray, seed: int = 7) -> dict:
             "IsolationForest": FloatScorer(_iforest_fn(iso), scales)}
 
 
-def _wakes(s: Series):
-    """(row, time s, dt s) of the rows a node waking every INTERVAL_S reads."""
-    next_wake, prev = -np.inf, None
-    for i in range(len(s.t_s)):
-        t = float(s.t_s[i])
-        if t < next_wake:
-            continue
-        yield i, t, INTERVAL_S if prev is None else max(1, int(round(t - prev)))
-        prev, next_wake = t, t + INTERVAL_S
-
-
-def _step(pipeline: NodePipeline, s: Series, i: int, t: float, dt: int):
-    return pipeline.step(int(round(t * 1000)), dt, int(s.temp_cc[i]), int(s.rh_cp[i]), int(s.gas_q8[i]))
-
-
 def replay_series(scorer, threshold: int, s: Series) -> list[Sample]:
     pipeline = NodePipeline(scorer, Detector(threshold, K, N, COOLDOWN_S))
     out = []
-    for i, t, dt in _wakes(s):
-        level, score, _ = _step(pipeline, s, i, t, dt)
+    for i, t, dt in wakes(s.t_s, INTERVAL_S):
+        level, score, _ = pipeline.step(int(round(t * 1000)), dt, int(s.temp_cc[i]), int(s.rh_cp[i]), int(s.gas_q8[i]))
         out.append(Sample(t, i, score, pipeline.threshold(), int(level), pipeline.detector.anomalous, pipeline.faults))
     return out
 
@@ -156,8 +141,8 @@ def clean_features(s: Series) -> np.ndarray:
 def _clean_features(s: Series) -> np.ndarray:
     pipeline = feature_pipeline()
     rows = []
-    for i, t, dt in _wakes(s):
-        feats = _step(pipeline, s, i, t, dt)[2]
+    for i, t, dt in wakes(s.t_s, INTERVAL_S):
+        feats = pipeline.read_features(dt, int(s.temp_cc[i]), int(s.rh_cp[i]), int(s.gas_q8[i]))
         if not any(e.start_s <= t <= e.end_s + NUISANCE_TAIL_S for e in s.events):
             rows.append(feats)
     return np.array(rows, dtype=float).reshape(-1, 6)

@@ -43,18 +43,22 @@ class Event:
     name: str = ""
 
 
+def wakes(t_s: np.ndarray, interval_s: int):
+    """(row, time s, dt s) of the rows a node waking every interval_s reads: the first row at or after
+    each wake, dt from the previous row read (a gap in the data is a gap for the node)."""
+    next_wake, prev_t = -np.inf, None
+    for i in range(len(t_s)):
+        t = float(t_s[i])
+        if t < next_wake:
+            continue
+        yield i, t, interval_s if prev_t is None else max(1, int(round(t - prev_t)))
+        prev_t, next_wake = t, t + interval_s
+
+
 def replay(pipeline: NodePipeline, t_s: np.ndarray, lines: np.ndarray, temp_c: np.ndarray, rh_pct: np.ndarray,
            gas_raw: np.ndarray, gas_sign: int, interval_s: int) -> list[Sample]:
     out: list[Sample] = []
-    next_wake = -np.inf
-    prev_t = None
-    for i in range(len(t_s)):
-        if t_s[i] < next_wake:
-            continue
-        t = float(t_s[i])
-        dt_s = interval_s if prev_t is None else max(1, int(round(t - prev_t)))
-        prev_t = t
-        next_wake = t + interval_s
+    for i, t, dt_s in wakes(t_s, interval_s):
         gas_q8 = gas_index_q8(max(1, int(round(gas_raw[i]))), gas_sign)
         level, score, _ = pipeline.step(int(round(t * 1000)), dt_s, int(round(temp_c[i] * 100)),
                                         int(round(rh_pct[i] * 100)), gas_q8)

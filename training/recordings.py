@@ -82,17 +82,10 @@ def resample_indices(t_s: np.ndarray, interval_s: float, phase_s: float = 0.0) -
     return np.unique(idx)
 
 
-class _NoScore:
-    threshold = 1 << 40
-
-    def score(self, features) -> int:
-        return 0
-
-
 def feature_pipeline() -> NodePipeline:
-    """The node's own pipeline with no detector to speak of: its fault checks and heater hold shape
-    the features, and nothing is ever anomalous, so the slow baseline always adapts."""
-    return NodePipeline(_NoScore(), Detector(_NoScore.threshold, 1, 1, 0))
+    """The node's own pipeline for its `read_features` half only (fault checks, heater hold, features):
+    no scorer, and its detector never sees a reading, so the slow baseline always adapts."""
+    return NodePipeline(None, Detector(0, 1, 1, 0))
 
 
 def featurize(rec: Recording, interval_s: float, phase_s: float = 0.0) -> FeatureSeries:
@@ -113,7 +106,7 @@ def featurize(rec: Recording, interval_s: float, phase_s: float = 0.0) -> Featur
         dt = round(interval_s) if prev_t is None else max(1, round(t[j] - prev_t))
         prev_t = t[j]
         gq = gas_index_q8(int(gas[j]), rec.gas_sign)
-        feats[j] = node.step(round(t[j] * 1000), dt, int(temp_cc[j]), int(rh_cp[j]), gq)[2]
+        feats[j] = node.read_features(dt, int(temp_cc[j]), int(rh_cp[j]), gq)
         readings[j] = (temp_cc[j], rh_cp[j], gq)
         dts[j] = dt
     label = None if rec.label is None else rec.label[idx].astype(np.int64)

@@ -27,16 +27,19 @@ class NodePipeline:
         self.calibration = SelfCalibration(detector.threshold)
         self.faults = 0
 
-    def step(self, t_ms: int, dt_s: int, temp_cc: int, rh_cp: int, gas_q8: int):
-        """Return (level, score, features) for one reading taken at event time t_ms."""
+    def read_features(self, dt_s: int, temp_cc: int, rh_cp: int, gas_q8: int) -> list:
+        """The first half of a step: fault checks, heater hold and features (training needs no more)."""
         faults = self.sensor_faults.update(temp_cc, rh_cp, gas_q8)
         self.faults = faults
         # schema FAULT_TEMP/RH/GAS are bits 0/1/2, the same as FeatureState's hold bits
         hold = faults & (FAULT_TEMP | FAULT_RH | FAULT_GAS)
         if self.heater.update(dt_s, self.features.started == 0):
             hold |= HOLD_GAS
-        feats = self.features.update(temp_cc, rh_cp, gas_q8, dt_s,
-                                     adapt_slow=not self.detector.anomalous, hold=hold)
+        return self.features.update(temp_cc, rh_cp, gas_q8, dt_s, adapt_slow=not self.detector.anomalous, hold=hold)
+
+    def step(self, t_ms: int, dt_s: int, temp_cc: int, rh_cp: int, gas_q8: int):
+        """Return (level, score, features) for one reading taken at event time t_ms."""
+        feats = self.read_features(dt_s, temp_cc, rh_cp, gas_q8)
         score = self.scorer.score(feats)
         # Self-calibration learns this node's quiet scores: a reading the detector ignores because the
         # air is cooling or drying is still normal air, not a score of 0 (a cooling evening would
@@ -45,7 +48,7 @@ class NodePipeline:
         smoky = gas_evidence(feats)
         evidence = 0 if no_fire_evidence(feats, smoky) else score
         self.detector.threshold = threshold_in_force(learned, self.calibration.factory, smoky)
-        level = self.detector.update(evidence, t_ms, fire_persist_s(feats, faults, smoky), feats[4])
+        level = self.detector.update(evidence, t_ms, fire_persist_s(feats, self.faults, smoky), feats[4])
         return level, score, feats
 
     def threshold(self) -> int:
