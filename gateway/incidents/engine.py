@@ -284,10 +284,10 @@ class IncidentEngine:
                      and m.first_ms - o.last_ms <= s.agree_window_ms]
             if len(peers) >= 2 or (peers and max(p.level for p in [m, *peers]) >= schema.LEVEL_FIRE):
                 return f"{len(peers) + 1} nodes agree within {s.agree_window_ms // 60_000} min"
-            grown = [p for p in [m, *peers] if _grew(p, s.grown_factor)] if peers else []
+            grown = next((p for p in [m, *peers] if _grew(p, s.grown_factor)), None) if peers else None
             if grown:
-                return (f"2 nodes agree within {s.agree_window_ms // 60_000} min and {grown[0].node}'s anomaly "
-                        f"grew {grown[0].peak_strength / grown[0].first_strength:.1f}x")
+                return (f"2 nodes agree within {s.agree_window_ms // 60_000} min and {grown.node}'s anomaly "
+                        f"grew {grown.peak_strength / grown.first_strength:.1f}x")
         for m in members:
             if m.escalated:
                 return f"{m.node} escalated from suspect to fire"
